@@ -1,0 +1,166 @@
+"""Reading and validating catalogue sources: TOML files, JSON files and Python mappings.
+
+The built-in content goes through this same loader, so a mistake in it fails exactly as a user's would:
+at load time, with the file, the code and the field in the message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+#: One layer's fields for one code: only what that layer gives, validated.
+PartialEntry = Mapping[str, Any]
+
+_CLASS_KEY = re.compile(r"^[1-9]xx$")
+FAULTS = ("none", "client", "server", "intermediary")
+
+
+class CatalogueError(ValueError):
+    """A catalogue source is malformed; the message names the source, the code and the field."""
+
+
+def class_key(code: int) -> str:
+    return f"{code // 100}xx"
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _texts(value: object) -> tuple[str, ...] | None:
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(value)
+    return None
+
+
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _fault(value: object) -> str | None:
+    return value if value in FAULTS else None
+
+
+def _seconds(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _header_names(value: object) -> tuple[str, ...] | None:
+    names = _texts(value)
+    if names is None or not all(re.fullmatch(r"[A-Za-z0-9-]+", n) for n in names):
+        return None
+    return names
+
+
+# field name -> (converter returning None when invalid, what the field expects)
+FIELDS: Mapping[str, tuple[Callable[[object], Any], str]] = MappingProxyType(
+    {
+        "title": (_text, "a non-empty string"),
+        "summary": (_text, "a non-empty string"),
+        "description": (_text, "a non-empty string"),
+        "fault": (_fault, "one of " + ", ".join(repr(f) for f in FAULTS)),
+        "causes": (_texts, "a list of non-empty strings"),
+        "visitor_fixes": (_texts, "a list of non-empty strings"),
+        "developer_fixes": (_texts, "a list of non-empty strings"),
+        "spec": (_text, "a non-empty string"),
+        "spec_url": (_text, "a non-empty string"),
+        "official": (_flag, "true or false"),
+        "retryable": (_flag, "true or false"),
+        "headers": (_header_names, "a list of header names"),
+        "retry_after": (_seconds, "a non-negative integer of seconds"),
+        "other_meanings": (_texts, "a list of non-empty strings"),
+    }
+)
+
+
+def _parse_key(key: object, origin: str) -> int | str:
+    """Codes as ints (``524`` or ``"524"``, as TOML and JSON spell them) and class keys as ``"5xx"``."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        code = key
+    elif isinstance(key, str) and key.strip().isdigit():
+        code = int(key.strip())
+    elif isinstance(key, str) and _CLASS_KEY.match(key.strip().lower()):
+        return key.strip().lower()
+    else:
+        raise CatalogueError(
+            f"{origin}: code {key!r}: not a status code from 100 to 999 or a class such as '5xx'"
+        )
+    if not 100 <= code <= 999:
+        raise CatalogueError(f"{origin}: code {code}: outside the range 100 to 999")
+    return code
+
+
+def validate_mapping(source: Mapping[Any, Any], *, origin: str) -> dict[int | str, PartialEntry]:
+    """Check every entry of ``source`` and return it with normalised keys and immutable values."""
+    entries: dict[int | str, PartialEntry] = {}
+    for raw_key, raw_entry in source.items():
+        key = _parse_key(raw_key, origin)
+        if not isinstance(raw_entry, Mapping):
+            raise CatalogueError(
+                f"{origin}: code {key}: expected a table of fields, got {type(raw_entry).__name__}"
+            )
+        entry: dict[str, Any] = {}
+        for name, value in raw_entry.items():
+            spec = FIELDS.get(name)
+            if spec is None:
+                known = ", ".join(FIELDS)
+                raise CatalogueError(
+                    f"{origin}: code {key}: field {name!r}: unknown field (known fields: {known})"
+                )
+            convert, expected = spec
+            converted = convert(value)
+            if converted is None:
+                raise CatalogueError(
+                    f"{origin}: code {key}: field {name!r}: expected {expected}, got {value!r:.80}"
+                )
+            entry[name] = converted
+        if key in entries:
+            raise CatalogueError(f"{origin}: code {key}: given twice")
+        entries[key] = MappingProxyType(entry)
+    return entries
+
+
+def load_file(path: Path) -> tuple[str | None, dict[int | str, PartialEntry]]:
+    """Read a TOML or JSON catalogue file; returns the file's own ``locale`` (if any) and its entries."""
+    origin = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise CatalogueError(f"{origin}: unsupported file type {suffix!r} (use .toml or .json)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogueError(f"{origin}: cannot read file: {exc.strerror or exc}") from exc
+    try:
+        if suffix == ".toml":
+            data: object = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"{origin}: not valid UTF-8: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{origin}: invalid TOML: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise CatalogueError(f"{origin}: invalid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{origin}: the top level must be a table of codes")
+    locale = data.pop("locale", None)
+    if locale is not None and not (
+        isinstance(locale, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,35}", locale)
+    ):
+        raise CatalogueError(
+            f"{origin}: field 'locale': expected a language tag such as 'en' or 'fr-CA'"
+        )
+    return locale, validate_mapping(data, origin=origin)

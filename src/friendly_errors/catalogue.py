@@ -1,0 +1,326 @@
+"""The status-code catalogue: what each HTTP status means, whose fault it is and what to do about it.
+
+Entries are data, not classes: a frozen :class:`StatusInfo` per code, assembled from layers of partial
+entries (built-in, plugins, the application) per language. A lookup never fails for a valid status code:
+it falls back from the exact code to the class entry (``5xx``), then to the standard reason phrase, then
+to "Unknown status", so a renderer always has something true to show.
+"""
+
+from __future__ import annotations
+
+import enum
+import http
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar, Union
+
+from friendly_errors._loader import (
+    CatalogueError,
+    PartialEntry,
+    class_key,
+    load_file,
+    validate_mapping,
+)
+
+__all__ = [
+    "Catalogue",
+    "CatalogueError",
+    "CatalogueSource",
+    "Fault",
+    "StatusInfo",
+]
+
+DEFAULT_LOCALE = "en"
+ENTRY_POINT_GROUP = "friendly_errors.catalogues"
+
+#: What :meth:`Catalogue.extend` accepts: a mapping of code to fields, a TOML or JSON file, or a catalogue.
+CatalogueSource = Union[Mapping[int | str, Mapping[str, Any]], str, "os.PathLike[str]", "Catalogue"]
+
+
+class Fault(str, enum.Enum):
+    """Who has to act for the request to succeed.
+
+    A closed set on purpose: the page draws the request's path from it, so every value needs a picture.
+    """
+
+    #: Not an error (1xx, 2xx, 3xx): nobody has to act.
+    NONE = "none"
+    #: The request itself is wrong; the client has to change it (most 4xx).
+    CLIENT = "client"
+    #: The origin server, the application or its web server, failed (most 5xx).
+    SERVER = "server"
+    #: A CDN, proxy, gateway or load balancer between client and origin reports trouble with the hop to
+    #: the origin (502, 504, Cloudflare 52x). The root cause is often at the origin, but the report comes
+    #: from the middle, and that is where an operator starts looking.
+    INTERMEDIARY = "intermediary"
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """Everything the catalogue knows about one status code, in one language."""
+
+    code: int
+    #: The reason phrase: the IANA registry's for official codes, the vendor's for others.
+    title: str
+    #: One line for a visitor: what happened, in plain words.
+    summary: str = ""
+    #: A short paragraph for a technical reader: who sends the code and under what condition.
+    description: str = ""
+    fault: Fault = Fault.SERVER
+    causes: tuple[str, ...] = ()
+    visitor_fixes: tuple[str, ...] = ()
+    developer_fixes: tuple[str, ...] = ()
+    #: The defining document, e.g. "RFC 9110, Section 15.6.5" or "Cloudflare (non-standard)".
+    spec: str = ""
+    spec_url: str = ""
+    #: Registered in the IANA HTTP Status Code Registry.
+    official: bool = False
+    #: Whether the same request, unchanged, can succeed later.
+    retryable: bool = False
+    #: Response headers that matter for this code (Retry-After for 503, Allow for 405, ...).
+    headers: tuple[str, ...] = ()
+    #: A default Retry-After hint in seconds; an application's own header always wins over it.
+    retry_after: int | None = None
+    #: Other meanings the same number has in the wild (420, 499, 529, ...).
+    other_meanings: tuple[str, ...] = ()
+
+    @property
+    def status_class(self) -> str:
+        """The class key of this code, such as ``"5xx"``."""
+        return class_key(self.code)
+
+    @property
+    def is_error(self) -> bool:
+        return self.code >= 400
+
+
+def _locale_chain(locale: str) -> tuple[str, ...]:
+    """The lookup chain for a language tag, most specific first, ending with the default language.
+
+    ``zh-Hant-TW`` gives ``zh-hant-tw``, ``zh-hant``, ``zh``, ``en`` (RFC 4647 Section 3.4 truncation).
+    """
+    tag = locale.strip().lower().replace("_", "-")
+    chain: list[str] = []
+    parts = [p for p in tag.split("-") if p]
+    while parts:
+        chain.append("-".join(parts))
+        parts.pop()
+        # A singleton such as the "x" of "x-private" is never left dangling at the end.
+        if parts and len(parts[-1]) == 1:
+            parts.pop()
+    if DEFAULT_LOCALE not in chain:
+        chain.append(DEFAULT_LOCALE)
+    return tuple(chain)
+
+
+def _unknown_title(code: int) -> str:
+    try:
+        return http.HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
+class Catalogue:
+    """An immutable, layered, per-language collection of status entries.
+
+    Build one with :meth:`default` or :meth:`empty`, then :meth:`extend` it; every extension returns a
+    new catalogue, so a catalogue shared between middlewares and threads never changes under them.
+    """
+
+    __slots__ = ("__weakref__", "_cache", "_layers")
+
+    _default: ClassVar[Catalogue | None] = None
+
+    def __init__(
+        self, _layers: Mapping[str, Mapping[int | str, PartialEntry]] | None = None
+    ) -> None:
+        self._layers: Mapping[str, Mapping[int | str, PartialEntry]] = MappingProxyType(
+            {loc: MappingProxyType(dict(entries)) for loc, entries in (_layers or {}).items()}
+        )
+        # Safe because the catalogue never changes; keyed only by locales the catalogue holds, so it
+        # is bounded by (codes x locales) whatever locale strings requests carry.
+        self._cache: dict[tuple[int, str], StatusInfo] = {}
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def empty(cls) -> Catalogue:
+        """A catalogue with no entries: every lookup falls back to reason phrases."""
+        return cls()
+
+    @classmethod
+    def default(cls, *, plugins: bool = False) -> Catalogue:
+        """The built-in catalogue, with installed plugins layered on top when ``plugins`` is true.
+
+        Plugins are opt-in so that installing a package, perhaps as a dependency of a dependency, never
+        changes an application's error pages behind its back.
+        """
+        if cls._default is None:
+            built_in = cls()
+            data = resources.files("friendly_errors") / "data"
+            for item in sorted(data.iterdir(), key=lambda p: p.name):
+                if item.name.endswith(".toml"):
+                    with resources.as_file(item) as path:
+                        built_in = built_in.extend(path)
+            cls._default = built_in
+        return cls._default.with_plugins() if plugins else cls._default
+
+    def with_plugins(self) -> Catalogue:
+        """This catalogue with every catalogue from the ``friendly_errors.catalogues`` entry points.
+
+        Entry points are applied in name order, so the result does not depend on install order. An entry
+        point may name a catalogue, a mapping, a file path, or a callable returning one of those.
+        """
+        result = self
+        eps = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        for ep in eps:
+            try:
+                source: Any = ep.load()
+                if callable(source) and not isinstance(source, Catalogue):
+                    source = source()
+                result = result.extend(source)
+            except CatalogueError as exc:
+                raise CatalogueError(f"plugin {ep.name!r} ({ep.value}): {exc}") from exc
+            except Exception as exc:
+                raise CatalogueError(
+                    f"plugin {ep.name!r} ({ep.value}) failed to load: {exc!r}"
+                ) from exc
+        return result
+
+    def extend(self, source: CatalogueSource, *, locale: str | None = None) -> Catalogue:
+        """A new catalogue with ``source`` layered on top of this one, field by field.
+
+        A field that ``source`` does not give is inherited from the entry underneath; a code that nothing
+        underneath defines must come with a title. ``locale`` names the language of a mapping or of a file
+        that does not say; a file's own top-level ``locale`` wins over the default of ``"en"``.
+        """
+        incoming: Mapping[str, Mapping[int | str, PartialEntry]]
+        if isinstance(source, Catalogue):
+            if locale is not None:
+                raise TypeError("locale= cannot be combined with a Catalogue source")
+            incoming = source._layers
+        elif isinstance(source, (str, os.PathLike)):
+            file_locale, entries = load_file(Path(source))
+            incoming = {_norm_locale(locale or file_locale or DEFAULT_LOCALE): entries}
+        elif isinstance(source, Mapping):
+            entries = validate_mapping(source, origin="mapping")
+            incoming = {_norm_locale(locale or DEFAULT_LOCALE): entries}
+        else:
+            raise TypeError(
+                "catalogue source must be a mapping, a path to a TOML or JSON file or a Catalogue, "
+                f"not {type(source).__name__}"
+            )
+        merged: dict[str, dict[int | str, PartialEntry]] = {
+            loc: dict(layer) for loc, layer in self._layers.items()
+        }
+        for loc, layer in incoming.items():
+            target = merged.setdefault(loc, {})
+            for key, partial in layer.items():
+                below = target.get(key)
+                target[key] = MappingProxyType({**below, **partial}) if below else partial
+        result = Catalogue(merged)
+        result._check_titles(incoming, origin=_origin(source))
+        return result
+
+    def _check_titles(
+        self, incoming: Mapping[str, Mapping[int | str, PartialEntry]], *, origin: str
+    ) -> None:
+        """A new code needs a title somewhere in its chain, or its page would have no heading."""
+        for loc, entries in incoming.items():
+            for key in entries:
+                has_title = any(
+                    "title" in self._layers.get(lang, {}).get(key, {})
+                    for lang in _locale_chain(loc)
+                )
+                if not has_title:
+                    raise CatalogueError(
+                        f"{origin}: code {key}: field 'title': a new code needs a title"
+                    )
+
+    # -- lookup ---------------------------------------------------------------------------------
+
+    def get(self, code: int, locale: str = DEFAULT_LOCALE) -> StatusInfo:
+        """The entry for ``code`` in ``locale``; never raises for an integer from 100 to 999."""
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise TypeError(f"status code must be an int, not {type(code).__name__}")
+        if not 100 <= code <= 999:
+            raise ValueError(f"status code must be from 100 to 999, got {code}")
+        key = (code, locale)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        info = self._build(code, locale)
+        if _norm_locale(locale) in self._layers or locale == DEFAULT_LOCALE:
+            self._cache[key] = info
+        return info
+
+    def _build(self, code: int, locale: str) -> StatusInfo:
+        chain = tuple(reversed(_locale_chain(locale)))  # least specific first: later layers win
+        klass = class_key(code)
+        values: dict[str, Any] = {}
+        for lang in chain:
+            values.update(self._layers.get(lang, {}).get(klass, {}))
+        class_title = values.get("title", "")
+        exact_found = False
+        for lang in chain:
+            exact = self._layers.get(lang, {}).get(code)
+            if exact:
+                exact_found = True
+                values.update(exact)
+        if not exact_found:
+            values["title"] = _unknown_title(code) or class_title or "Unknown status"
+            if not class_title:
+                values.setdefault("fault", _class_fault(code))
+        values.setdefault("fault", _class_fault(code))
+        values["fault"] = Fault(values["fault"])
+        values["official"] = values.get("official", False) and exact_found
+        return StatusInfo(code=code, **values)
+
+    # -- inspection -----------------------------------------------------------------------------
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """The languages that have at least one entry, default language first."""
+        return tuple(sorted(self._layers, key=lambda loc: (loc != DEFAULT_LOCALE, loc)))
+
+    def codes(self, locale: str = DEFAULT_LOCALE) -> tuple[int, ...]:
+        """The codes with their own entry in ``locale`` or a language it falls back to, sorted."""
+        found: set[int] = set()
+        for lang in _locale_chain(locale):
+            found.update(k for k in self._layers.get(lang, {}) if isinstance(k, int))
+        return tuple(sorted(found))
+
+    def __contains__(self, code: object) -> bool:
+        return any(code in entries for entries in self._layers.values())
+
+    def __iter__(self) -> Iterator[StatusInfo]:
+        return (self.get(code) for code in self.codes())
+
+    def __len__(self) -> int:
+        return len(self.codes())
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{loc}: {len(entries)}" for loc, entries in sorted(self._layers.items()))
+        return f"Catalogue({{{sizes}}})"
+
+
+def _class_fault(code: int) -> Fault:
+    if code < 400:
+        return Fault.NONE
+    if code < 500:
+        return Fault.CLIENT
+    return Fault.SERVER
+
+
+def _norm_locale(locale: str) -> str:
+    return locale.strip().lower().replace("_", "-")
+
+
+def _origin(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return "catalogue" if isinstance(source, Catalogue) else "mapping"

@@ -1,0 +1,521 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from friendly_errors import Catalogue, CatalogueError, Fault, StatusInfo
+
+# The IANA HTTP Status Code Registry, as RFC 9110 and the later RFCs name the codes.
+REGISTRY = {
+    100: "Continue",
+    101: "Switching Protocols",
+    102: "Processing",
+    103: "Early Hints",
+    104: "Upload Resumption Supported",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    203: "Non-Authoritative Information",
+    204: "No Content",
+    205: "Reset Content",
+    206: "Partial Content",
+    207: "Multi-Status",
+    208: "Already Reported",
+    226: "IM Used",
+    300: "Multiple Choices",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    304: "Not Modified",
+    305: "Use Proxy",
+    306: "(Unused)",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    407: "Proxy Authentication Required",
+    408: "Request Timeout",
+    409: "Conflict",
+    410: "Gone",
+    411: "Length Required",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    415: "Unsupported Media Type",
+    416: "Range Not Satisfiable",
+    417: "Expectation Failed",
+    418: "(Unused)",
+    421: "Misdirected Request",
+    422: "Unprocessable Content",
+    423: "Locked",
+    424: "Failed Dependency",
+    425: "Too Early",
+    426: "Upgrade Required",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
+    451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    505: "HTTP Version Not Supported",
+    506: "Variant Also Negotiates",
+    507: "Insufficient Storage",
+    508: "Loop Detected",
+    510: "Not Extended",
+    511: "Network Authentication Required",
+}
+UNOFFICIAL = [
+    *(520, 521, 522, 523, 524, 525, 526, 527, 530),  # Cloudflare
+    *(444, 494, 495, 496, 497, 499),  # nginx
+    *(460, 463, 464, 561),  # AWS load balancers
+    *(440, 449),  # IIS
+    *(419, 420, 430, 450, 498, 509, 529, 598, 599),
+]
+SEVERAL_MEANINGS = [420, 451, 499, 529]
+REQUIRED_TEXT = (
+    "title",
+    "summary",
+    "description",
+    "causes",
+    "visitor_fixes",
+    "developer_fixes",
+    "spec",
+    "spec_url",
+)
+
+
+@pytest.fixture(scope="module")
+def default() -> Catalogue:
+    return Catalogue.default()
+
+
+# -- the built-in content ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", sorted(REGISTRY) + sorted(UNOFFICIAL))
+def test_every_listed_code_has_a_complete_entry(default: Catalogue, code: int) -> None:
+    assert code in default
+    info = default.get(code)
+    assert info.code == code
+    for name in REQUIRED_TEXT:
+        value = getattr(info, name)
+        assert value, f"{code}: {name} is empty"
+        if isinstance(value, tuple):
+            assert all(item.strip() for item in value)
+    assert info.spec_url.startswith("https://")
+    assert isinstance(info.fault, Fault)
+
+
+@pytest.mark.parametrize(("code", "title"), sorted(REGISTRY.items()))
+def test_official_titles_are_the_registry_phrases(
+    default: Catalogue, code: int, title: str
+) -> None:
+    info = default.get(code)
+    assert info.title == title
+    assert info.official is True
+
+
+@pytest.mark.parametrize("code", sorted(UNOFFICIAL))
+def test_unofficial_codes_say_so(default: Catalogue, code: int) -> None:
+    info = default.get(code)
+    assert info.official is False
+    assert "non-standard" in info.spec
+
+
+@pytest.mark.parametrize("code", SEVERAL_MEANINGS)
+def test_numbers_with_several_meanings_say_so(default: Catalogue, code: int) -> None:
+    assert default.get(code).other_meanings
+
+
+@pytest.mark.parametrize(
+    ("code", "fault"),
+    [
+        (200, Fault.NONE),
+        (404, Fault.CLIENT),
+        (500, Fault.SERVER),
+        (502, Fault.INTERMEDIARY),
+        (504, Fault.INTERMEDIARY),
+        (522, Fault.INTERMEDIARY),
+        (524, Fault.INTERMEDIARY),
+    ],
+)
+def test_fault_of_well_known_codes(default: Catalogue, code: int, fault: Fault) -> None:
+    assert default.get(code).fault is fault
+
+
+@pytest.mark.parametrize(
+    ("code", "header"), [(503, "Retry-After"), (429, "Retry-After"), (405, "Allow")]
+)
+def test_headers_that_matter(default: Catalogue, code: int, header: str) -> None:
+    assert header in default.get(code).headers
+
+
+def test_the_522_entry_tells_an_operator_where_to_look_first(default: Catalogue) -> None:
+    info = default.get(522)
+    first = info.developer_fixes[0].lower()
+    assert any(word in first for word in ("firewall", "origin", "cloudflare ip"))
+    assert info.retryable
+
+
+def test_texts_are_single_spaced_sentences(default: Catalogue) -> None:
+    for info in default:
+        for sentence in (*info.causes, *info.visitor_fixes, *info.developer_fixes):
+            assert sentence.rstrip().endswith((".", "!", "?", ")")), (info.code, sentence)
+        assert "\n" not in info.summary
+
+
+# -- lookup and fallback --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "title", "official"),
+    [
+        pytest.param(524, "A Timeout Occurred", False, id="exact"),
+        pytest.param(532, "Server Error", False, id="class-entry"),
+        pytest.param(490, "Client Error", False, id="class-entry-4xx"),
+        pytest.param(799, "Unknown status", False, id="unknown"),
+    ],
+)
+def test_fallback_chain(default: Catalogue, code: int, title: str, official: bool) -> None:
+    info = default.get(code)
+    assert (info.code, info.title, info.official) == (code, title, official)
+
+
+def test_class_fallback_keeps_the_class_text(default: Catalogue) -> None:
+    generic = default.get(532)
+    assert generic.summary == default.get(531).summary
+    assert generic.summary != default.get(500).summary
+    assert generic.causes and generic.developer_fixes
+    assert generic.fault is Fault.SERVER
+
+
+def test_reason_phrase_fallback_in_an_empty_catalogue() -> None:
+    empty = Catalogue.empty()
+    assert empty.get(503).title == "Service Unavailable"
+    assert empty.get(503).fault is Fault.SERVER
+    assert empty.get(404).fault is Fault.CLIENT
+    assert empty.get(302).fault is Fault.NONE
+    assert empty.get(599).title == "Unknown status"
+    assert len(empty) == 0
+
+
+@given(st.integers(min_value=100, max_value=999), st.text(max_size=40))
+def test_get_never_raises_in_range(code: int, locale: str) -> None:
+    info = Catalogue.default().get(code, locale)
+    assert info.code == code
+    assert info.title
+
+
+@pytest.mark.parametrize("code", [-1, 0, 99, 1000, 10**9])
+def test_get_rejects_codes_out_of_range(default: Catalogue, code: int) -> None:
+    with pytest.raises(ValueError, match="from 100 to 999"):
+        default.get(code)
+
+
+@pytest.mark.parametrize("code", [True, "500", 500.0, None])
+def test_get_rejects_non_integers(default: Catalogue, code: object) -> None:
+    with pytest.raises(TypeError, match="must be an int"):
+        default.get(code)  # type: ignore[arg-type]
+
+
+def test_entries_are_frozen(default: Catalogue) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        default.get(500).title = "x"  # type: ignore[misc]
+    assert default.get(500).status_class == "5xx"
+    assert default.get(500).is_error and not default.get(302).is_error
+
+
+# -- extending --------------------------------------------------------------------------------
+
+
+def test_extend_merges_field_by_field(default: Catalogue) -> None:
+    extended = default.extend({524: {"summary": "Our report service took too long."}})
+    info = extended.get(524)
+    assert info.summary == "Our report service took too long."
+    assert info.title == "A Timeout Occurred"
+    assert info.causes == default.get(524).causes
+    assert default.get(524).summary != info.summary, "extend must not change the original"
+
+
+def test_extend_adds_a_code_with_a_title(default: Catalogue) -> None:
+    extended = default.extend({"599": {"title": "Upstream Gave Up", "fault": "intermediary"}})
+    info = extended.get(599)
+    assert (info.title, info.fault) == ("Upstream Gave Up", Fault.INTERMEDIARY)
+    assert 599 in extended
+
+
+def test_extend_new_code_without_title_fails() -> None:
+    with pytest.raises(CatalogueError, match=r"mapping: code 777: field 'title'"):
+        Catalogue.default().extend({777: {"summary": "No heading."}})
+
+
+def test_extend_class_entry_applies_to_codes_without_their_own() -> None:
+    extended = Catalogue.default().extend({"5xx": {"summary": "Our servers are having a moment."}})
+    assert extended.get(532).summary == "Our servers are having a moment."
+    assert extended.get(500).summary != "Our servers are having a moment."
+
+
+def test_extend_with_another_catalogue() -> None:
+    theirs = Catalogue.empty().extend({524: {"title": "Slow Origin"}})
+    merged = Catalogue.default().extend(theirs)
+    assert merged.get(524).title == "Slow Origin"
+    assert merged.get(524).causes
+    with pytest.raises(TypeError, match="locale="):
+        Catalogue.default().extend(theirs, locale="fr")
+
+
+def test_extend_rejects_other_sources() -> None:
+    with pytest.raises(TypeError, match="not int"):
+        Catalogue.default().extend(42)  # type: ignore[arg-type]
+
+
+def test_languages_fall_back_field_by_field() -> None:
+    catalogue = Catalogue.default().extend(
+        {524: {"title": "Délai dépassé", "summary": "Le serveur d'origine a mis trop de temps."}},
+        locale="fr",
+    )
+    assert catalogue.locales == ("en", "fr")
+    for tag in ("fr", "fr-CA", "FR_ca", "fr-x-private"):
+        info = catalogue.get(524, tag)
+        assert info.title == "Délai dépassé", tag
+        assert info.causes == Catalogue.default().get(524).causes
+    assert catalogue.get(524, "de").title == "A Timeout Occurred"
+    assert catalogue.get(503, "fr").title == "Service Unavailable"
+    assert catalogue.codes("fr") == catalogue.codes("en")
+
+
+def test_repr_names_languages_and_sizes() -> None:
+    assert re.fullmatch(r"Catalogue\(\{en: \d+\}\)", repr(Catalogue.default()))
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_extend_from_toml_file_with_its_own_locale(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "de.toml",
+        'locale = "de"\n[503]\ntitle = "Dienst nicht verfügbar"\nretry_after = 30\n',
+    )
+    catalogue = Catalogue.default().extend(path)
+    assert catalogue.get(503, "de-AT").title == "Dienst nicht verfügbar"
+    assert catalogue.get(503, "de").retry_after == 30
+    assert catalogue.get(503).title == "Service Unavailable"
+
+
+def test_extend_from_json_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "extra.json", json.dumps({"524": {"summary": "Slow."}}))
+    assert Catalogue.default().extend(str(path)).get(524).summary == "Slow."
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        pytest.param(
+            "a.toml",
+            '[524]\ntitel = "typo"\n',
+            r"a\.toml: code 524: field 'titel': unknown field",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "a.toml",
+            '[524]\ncauses = "one string"\n',
+            r"a\.toml: code 524: field 'causes': expected a list of non-empty strings",
+            id="wrong-type-list",
+        ),
+        pytest.param(
+            "a.toml",
+            '[524]\nretryable = "yes"\n',
+            r"a\.toml: code 524: field 'retryable': expected true or false",
+            id="wrong-type-bool",
+        ),
+        pytest.param(
+            "a.toml",
+            '[524]\nfault = "cdn"\n',
+            r"a\.toml: code 524: field 'fault': expected one of 'none', 'client'",
+            id="fault-outside-the-set",
+        ),
+        pytest.param(
+            "a.toml",
+            "[524]\nretry_after = -5\n",
+            r"a\.toml: code 524: field 'retry_after'",
+            id="negative-retry-after",
+        ),
+        pytest.param(
+            "a.toml",
+            '[524]\nheaders = ["Retry After"]\n',
+            r"a\.toml: code 524: field 'headers'",
+            id="bad-header-name",
+        ),
+        pytest.param(
+            "a.toml",
+            '[1000]\ntitle = "Too big"\n',
+            r"a\.toml: code 1000: outside the range 100 to 999",
+            id="code-above-range",
+        ),
+        pytest.param(
+            "a.toml",
+            '[42]\ntitle = "Too small"\n',
+            r"a\.toml: code 42: outside the range",
+            id="code-below-range",
+        ),
+        pytest.param(
+            "a.toml",
+            '[teapot]\ntitle = "x"\n',
+            r"a\.toml: code 'teapot': not a status code",
+            id="not-a-code",
+        ),
+        pytest.param(
+            "a.toml",
+            '[777]\nsummary = "untitled"\n',
+            r"a\.toml: code 777: field 'title': a new code needs a title",
+            id="new-code-without-title",
+        ),
+        pytest.param(
+            "a.toml",
+            "[524\ntitle = 'x'\n",
+            r"a\.toml: invalid TOML",
+            id="invalid-toml",
+        ),
+        pytest.param(
+            "a.json",
+            '{"524": {"title": }',
+            r"a\.json: invalid JSON",
+            id="invalid-json",
+        ),
+        pytest.param(
+            "a.json",
+            '["524"]',
+            r"a\.json: the top level must be a table of codes",
+            id="json-not-an-object",
+        ),
+        pytest.param(
+            "a.json",
+            '{"524": "A Timeout"}',
+            r"a\.json: code 524: expected a table of fields, got str",
+            id="entry-not-a-table",
+        ),
+        pytest.param(
+            "a.toml",
+            'locale = "en US"\n',
+            r"a\.toml: field 'locale'",
+            id="bad-locale",
+        ),
+        pytest.param(
+            "a.yaml",
+            "524: {}\n",
+            r"a\.yaml: unsupported file type '\.yaml'",
+            id="unsupported-suffix",
+        ),
+    ],
+)
+def test_bad_files_fail_at_load_time_naming_file_code_and_field(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    path = write(tmp_path, name, text)
+    with pytest.raises(CatalogueError, match=message):
+        Catalogue.default().extend(path)
+
+
+def test_duplicate_code_in_one_mapping_fails() -> None:
+    with pytest.raises(CatalogueError, match="code 524: given twice"):
+        Catalogue.default().extend({524: {"summary": "a"}, "524": {"summary": "b"}})
+
+
+def test_missing_file_and_bad_encoding(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match=r"nope\.toml: cannot read file"):
+        Catalogue.default().extend(tmp_path / "nope.toml")
+    bad = tmp_path / "latin.toml"
+    bad.write_bytes(b'[524]\ntitle = "caf\xe9"\n')
+    with pytest.raises(CatalogueError, match=r"latin\.toml: not valid UTF-8"):
+        Catalogue.default().extend(bad)
+
+
+def test_catalogue_error_is_a_value_error() -> None:
+    assert issubclass(CatalogueError, ValueError)
+
+
+# -- plugins ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def installed_plugin(tmp_path: Path) -> Iterator[Path]:
+    """A real distribution on sys.path whose entry points expose catalogues."""
+    (tmp_path / "fe_test_plugin.py").write_text(
+        "from friendly_errors import Catalogue\n"
+        "ENTRIES = {524: {'summary': 'From the plugin.'}}\n"
+        "def make():\n"
+        "    return Catalogue.empty().extend({599: {'title': 'Plugin Timeout'}})\n"
+        "BROKEN = {524: {'nonsense': 1}}\n",
+        encoding="utf-8",
+    )
+    dist = tmp_path / "fe_test_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fe-test-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[friendly_errors.catalogues]\n"
+        "a_entries = fe_test_plugin:ENTRIES\n"
+        "b_factory = fe_test_plugin:make\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield dist
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("fe_test_plugin", None)
+
+
+def test_plugins_are_layered_only_when_asked(installed_plugin: Path) -> None:
+    assert Catalogue.default().get(524).summary != "From the plugin."
+    with_plugins = Catalogue.default(plugins=True)
+    assert with_plugins.get(524).summary == "From the plugin."
+    assert with_plugins.get(599).title == "Plugin Timeout"
+
+
+def test_a_broken_plugin_is_named(installed_plugin: Path) -> None:
+    (installed_plugin / "entry_points.txt").write_text(
+        "[friendly_errors.catalogues]\nbroken = fe_test_plugin:BROKEN\n"
+    )
+    with pytest.raises(
+        CatalogueError, match=r"plugin 'broken' \(fe_test_plugin:BROKEN\): .*'nonsense'"
+    ):
+        Catalogue.default(plugins=True)
+    (installed_plugin / "entry_points.txt").write_text(
+        "[friendly_errors.catalogues]\nmissing = fe_test_plugin:NOPE\n"
+    )
+    with pytest.raises(CatalogueError, match=r"plugin 'missing' .* failed to load"):
+        Catalogue.default(plugins=True)
+
+
+# -- documentation stays true -------------------------------------------------------------------
+
+
+def test_format_reference_documents_every_field() -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "catalogue-format.md").read_text(encoding="utf-8")
+    for field in dataclasses.fields(StatusInfo):
+        if field.name != "code":
+            assert f"`{field.name}`" in doc, field.name
+    for fault in Fault:
+        assert f"`{fault.value}`" in doc
