@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from friendly_errors.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_explain_shows_the_whole_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "explain", "524")
+    assert code == 0 and err == ""
+    assert out.startswith("524 A Timeout Occurred\n")
+    for heading in (
+        "Whose fault: an intermediary",
+        "Retrying: may help",
+        "Defined by: Cloudflare (non-standard) (unofficial)",
+        "What it means",
+        "Common causes",
+        "What a visitor can do",
+        "What developers and admins can do",
+    ):
+        assert heading in out
+    # Only a URL, which must stay whole to be copied, may run past 80 columns.
+    assert all(len(line) <= 80 or "https://" in line for line in out.splitlines())
+
+
+def test_explain_lists_headers_and_other_meanings(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "explain", "503")
+    assert "Headers that matter: Retry-After" in out
+    _, out, _ = run(capsys, "explain", "420")
+    assert "Other meanings" in out
+
+
+def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "502", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (data["code"], data["title"], data["fault"]) == (502, "Bad Gateway", "intermediary")
+
+
+def test_explain_with_a_catalogue_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    extra = tmp_path / "ours.toml"
+    extra.write_text('[524]\nsummary = "The report builder took too long."\n')
+    _, out, _ = run(capsys, "explain", "524", "--catalogue", str(extra))
+    assert "The report builder took too long." in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(
+            ["list"], ["100  Continue", "524  A Timeout Occurred  (unofficial)"], id="all"
+        ),
+        pytest.param(["list", "5xx"], ["500  Internal Server Error", "599  "], id="class"),
+        pytest.param(
+            ["list", "520-522,404"], ["404  Not Found", "522  Connection Timed Out"], id="mixed"
+        ),
+    ],
+)
+def test_list(capsys: pytest.CaptureFixture[str], argv: list[str], expected: list[str]) -> None:
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    for line in expected:
+        assert line in out
+
+
+def test_list_filters_by_class(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "list", "4xx")
+    codes = [int(line.split()[0]) for line in out.splitlines()]
+    assert codes and all(400 <= c < 500 for c in codes)
+    _, out, _ = run(capsys, "list", "520-522")
+    assert [int(line.split()[0]) for line in out.splitlines()] == [520, 521, 522]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["explain", "5x4"], "'5x4' is not a status code", id="not-a-number"),
+        pytest.param(["explain", "1000"], "'1000' is not a status code", id="too-big"),
+        pytest.param(["explain", "99"], "'99' is not a status code", id="too-small"),
+        pytest.param(["list", "530-520"], "'530-520' is an empty range", id="empty-range"),
+        pytest.param(["list", "abc"], "'abc' is not a status code", id="bad-filter"),
+        pytest.param(
+            ["explain", "524", "--catalogue", "/nonexistent.toml"],
+            "/nonexistent.toml: cannot read file",
+            id="missing-catalogue",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err == f"friendly-errors: error: {message}\n" or err.startswith(
+        f"friendly-errors: error: {message}"
+    )
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv", [["explain"], ["explain", "524", "--bogus"], ["frobnicate"], []], ids=str
+)
+def test_argument_errors_exit_2_without_traceback(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc_info:
+        main(argv)
+    assert exc_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: friendly-errors" in err
+    assert "Traceback" not in err
+
+
+def test_console_script_and_module_entry_point() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "friendly_errors", "explain", "522"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("522 Connection Timed Out")
+    bad = subprocess.run(
+        [sys.executable, "-m", "friendly_errors", "explain", "52x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert (
+        bad.stderr
+        == "friendly-errors: error: '52x' is not a status code (expected a number from 100 to 999)\n"
+    )
+
+
+def test_a_closed_pipe_is_not_a_traceback() -> None:
+    """`friendly-errors list | head -1` must end quietly."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "friendly_errors", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert first.startswith(b"100")
+    assert b"Traceback" not in err
