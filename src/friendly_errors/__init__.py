@@ -1,12 +1,24 @@
 """Friendly HTTP error pages and RFC 9457 problem details for ASGI and WSGI apps."""
 
 from friendly_errors.catalogue import Catalogue, CatalogueError, CatalogueSource, Fault, StatusInfo
+from friendly_errors.core import ErrorEvent, ErrorHandler
+from friendly_errors.negotiation import Format, FormatChoice, negotiate_format, negotiate_language
+from friendly_errors.rendering import RenderedError, Renderer, RequestInfo
 
 __all__ = [
     "Catalogue",
     "CatalogueError",
     "CatalogueSource",
+    "ErrorEvent",
+    "ErrorHandler",
     "Fault",
+    "Format",
+    "FormatChoice",
+    "RenderedError",
+    "Renderer",
+    "RequestInfo",
     "StatusInfo",
+    "negotiate_format",
+    "negotiate_language",
 ]
 __version__ = "0.1.0"

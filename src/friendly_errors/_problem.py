@@ -1,0 +1,131 @@
+"""RFC 9457 problem details: the member layout, and its JSON and XML serialisations.
+
+Both bodies are built from a dict, not from templates. A template writing JSON or XML must get every
+quote, escape and comma right for every input, and one stray value breaks every client's parser; a
+serialiser cannot make that mistake. The dict is also what the benchmarks compare against.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from friendly_errors.catalogue import StatusInfo
+
+# ensure_ascii=False keeps French or Japanese text readable and a third of the size; lone surrogates,
+# which UTF-8 cannot encode, are replaced before encoding (see utf8), so the body is always valid UTF-8.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+# "<", ">" and "&" only ever occur inside JSON strings, where \u escapes mean the same. Escaping them
+# means no byte sequence from the request ("</script>", "<!--") reaches a client that sniffs or embeds.
+_JSON_HTML_ESCAPES: Final = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
+
+_SURROGATES: Final = re.compile("[\ud800-\udfff]")
+
+
+def utf8(text: str) -> tuple[str, bytes]:
+    """``text`` as UTF-8, with any lone surrogate (from ``surrogateescape`` decoding) as U+FFFD.
+
+    Returns the text actually encoded as well, for callers that hash part of it.
+    """
+    try:
+        return text, text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATES.sub("\ufffd", text)
+        return text, text.encode("utf-8")
+
+
+def base_problem(
+    info: StatusInfo,
+    *,
+    type_uri: str,
+    has_instance: bool,
+    show_developer_info: bool,
+) -> dict[str, Any]:
+    """The members that depend only on the entry; the request's members are placeholders, in order.
+
+    Member order follows RFC 9457 Section 3.1 (standard members first) so a person reading the body
+    sees type, title and status before the extensions.
+    """
+    problem: dict[str, Any] = {
+        "type": type_uri,
+        "title": info.title,
+        "status": info.code,
+        "detail": info.summary or info.title,
+    }
+    if has_instance:
+        problem["instance"] = ""
+    problem["fault"] = info.fault.value
+    problem["summary"] = info.summary
+    if show_developer_info:
+        problem["causes"] = list(info.causes)
+        problem["fixes"] = {
+            "visitor": list(info.visitor_fixes),
+            "developer": list(info.developer_fixes),
+        }
+    else:
+        problem["fixes"] = {"visitor": list(info.visitor_fixes)}
+    problem["retryable"] = info.retryable
+    problem["retry_after"] = None
+    problem["request_id"] = ""
+    if info.spec:
+        problem["spec"] = info.spec
+    if info.spec_url:
+        problem["spec_url"] = info.spec_url
+    return problem
+
+
+def to_json(problem: Mapping[str, Any]) -> bytes:
+    text = _ENCODER.encode(problem)
+    for char, escape in _JSON_HTML_ESCAPES:
+        if char in text:
+            text = text.replace(char, escape)
+    return utf8(text)[1]
+
+
+# XML 1.0 Section 2.2: characters outside Char cannot appear in a document, not even escaped.
+_XML_INVALID: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_NAMESPACE: Final = "urn:ietf:rfc:7807"
+
+
+def _xml_text(value: str) -> str:
+    value = _XML_INVALID.sub("\ufffd", value)
+    # A CR would be normalised to LF by any parser (XML 1.0 Section 2.11); the reference keeps it.
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _xml_value(name: str, value: Any, out: list[str]) -> None:
+    if isinstance(value, Mapping):
+        out.append(f"<{name}>")
+        for key, member in value.items():
+            _xml_value(key, member, out)
+        out.append(f"</{name}>")
+    elif isinstance(value, (list, tuple)):
+        # RFC 9457 Appendix B: array members are <i> elements.
+        out.append(f"<{name}>")
+        for item in value:
+            _xml_value("i", item, out)
+        out.append(f"</{name}>")
+    elif isinstance(value, bool):
+        out.append(f"<{name}>{'true' if value else 'false'}</{name}>")
+    elif isinstance(value, int):
+        out.append(f"<{name}>{value}</{name}>")
+    else:
+        out.append(f"<{name}>{_xml_text(str(value))}</{name}>")
+
+
+def to_xml(problem: Mapping[str, Any]) -> bytes:
+    """The same members as ``application/problem+xml`` (RFC 9457 Appendix B).
+
+    Member names are fixed identifiers from :func:`base_problem`, so they are valid element names;
+    only values come from outside, and those are escaped with invalid characters replaced.
+    """
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n', f'<problem xmlns="{_XML_NAMESPACE}">']
+    for name, value in problem.items():
+        _xml_value(name, value, out)
+    out.append("</problem>\n")
+    return "".join(out).encode("utf-8")

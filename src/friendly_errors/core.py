@@ -1,0 +1,430 @@
+"""The sans-IO heart that both middlewares share.
+
+Everything that decides *what* to send lives here: which statuses are replaced, which of the original
+headers survive, what the app said about its own error, which request ID to show, what a debug page
+may reveal, and how the ``on_error`` hook is told. The ASGI and WSGI modules only move bytes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import re
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from friendly_errors.catalogue import Catalogue
+from friendly_errors.negotiation import Format
+from friendly_errors.rendering import RenderedError, Renderer, RequestInfo
+
+__all__ = [
+    "DEFAULT_REQUEST_ID_HEADERS",
+    "DetailCollector",
+    "ErrorEvent",
+    "ErrorHandler",
+    "OnError",
+]
+
+logger = logging.getLogger("friendly_errors")
+
+DEFAULT_REQUEST_ID_HEADERS: Final = ("X-Request-ID", "X-Correlation-ID", "traceparent", "CF-Ray")
+
+# Headers that still mean something once the body is replaced; everything else described the old body
+# (Content-Length, Content-Encoding, ETag, ...) or would contradict the new one (Cache-Control).
+_KEPT_HEADERS: Final = frozenset(
+    {
+        "retry-after",
+        "www-authenticate",
+        "proxy-authenticate",
+        "allow",
+        "set-cookie",
+        "strict-transport-security",
+    }
+)
+_KEPT_PREFIXES: Final = ("access-control-",)
+
+# A request ID is echoed into a header and a page: only short values of safe characters qualify, so a
+# CRLF, markup or a 10 KB header is ignored rather than reflected.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
+# W3C Trace Context: version-traceid-parentid-flags; the trace id is what ties logs together.
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
+
+#: How much of a replaced body is kept to look for the app's own explanation; the rest is drained.
+DETAIL_LIMIT: Final = 8192
+#: A plain-text body longer than this is a page, not a one-line explanation.
+_TEXT_DETAIL_MAX: Final = 1000
+_JSON_DETAIL_KEYS: Final = ("detail", "message", "error")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """What the ``on_error`` hook is told about one replaced response."""
+
+    status: int
+    exception: BaseException | None
+    request_id: str
+    #: The ASGI scope or the WSGI environ of the request.
+    scope: Mapping[str, Any]
+    request: RequestInfo
+
+
+OnError = Callable[[ErrorEvent], Awaitable[None] | None]
+
+
+@dataclass
+class DetailCollector:
+    """Keeps the first few KB of a replaced body, so the rest can be drained in constant memory."""
+
+    content_type: str | None
+    limit: int = DETAIL_LIMIT
+    _chunks: list[bytes] = field(default_factory=list)
+    _size: int = 0
+    _overflow: bool = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self._overflow or not chunk:
+            return
+        room = self.limit - self._size
+        if len(chunk) > room:
+            self._overflow = True
+            return
+        self._chunks.append(bytes(chunk))
+        self._size += len(chunk)
+
+    def detail(self, title: str = "") -> str | None:
+        """The app's own explanation, when it gave a short one; ``title`` filters out mere echoes."""
+        if self._overflow or not self._chunks or not self.content_type:
+            return None
+        media_type = self.content_type.split(";", 1)[0].strip().lower()
+        text = b"".join(self._chunks).decode("utf-8", "replace")
+        found: str | None = None
+        if media_type == "application/json" or media_type.endswith("+json"):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                # RecursionError: 8 KB of "[[[[" nests deeper than the parser will go.
+                return None
+            if isinstance(data, dict):
+                found = next(
+                    (data[k] for k in _JSON_DETAIL_KEYS if isinstance(data.get(k), str)), None
+                )
+        elif media_type == "text/plain" and len(text) <= _TEXT_DETAIL_MAX:
+            found = text
+        if found is None:
+            return None
+        found = _CONTROL_CHARS.sub("", found).strip()
+        if not found or found.casefold() == title.casefold():
+            return None
+        return found[:_TEXT_DETAIL_MAX]
+
+
+def _media_type(headers: Sequence[tuple[str, str]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == "content-type":
+            return value
+    return None
+
+
+class ErrorHandler:
+    """Validated options plus the decisions that follow from them; one per middleware instance.
+
+    All arguments are keyword-only and checked here, so a typo fails when the app starts rather than on
+    the first error in production.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue | None = None,
+        intercept: Iterable[int | str] | None = None,
+        debug: bool = False,
+        template_dirs: Sequence[str | os.PathLike[str]] = (),
+        default_format: Format | str = Format.HTML,
+        site_name: str | None = None,
+        home_url: str | None = None,
+        contact_url: str | None = None,
+        show_developer_info: bool = True,
+        on_error: OnError | None = None,
+        request_id_headers: Sequence[str] = DEFAULT_REQUEST_ID_HEADERS,
+        request_id_response_header: str | None = "X-Request-ID",
+        use_app_detail: bool = True,
+        replace_problem_details: bool = False,
+        keep_headers: Iterable[str] = (),
+        problem_type: str = "about:blank",
+        problem_instance: str | None = None,
+        frame_ancestors: str = "'none'",
+    ) -> None:
+        if catalogue is None:
+            catalogue = Catalogue.default()
+        elif not isinstance(catalogue, Catalogue):
+            raise TypeError(f"catalogue must be a Catalogue, not {type(catalogue).__name__}")
+        self.catalogue = catalogue
+        self.intercept = _parse_intercept(intercept)
+        self.debug = _check_bool("debug", debug)
+        self.show_developer_info = _check_bool("show_developer_info", show_developer_info)
+        self.use_app_detail = _check_bool("use_app_detail", use_app_detail)
+        self.replace_problem_details = _check_bool(
+            "replace_problem_details", replace_problem_details
+        )
+        if on_error is not None and not callable(on_error):
+            raise TypeError("on_error must be a callable taking an ErrorEvent")
+        self.on_error = on_error
+        self.request_id_headers = _parse_header_names("request_id_headers", request_id_headers)
+        if request_id_response_header is not None:
+            _parse_header_names("request_id_response_header", [request_id_response_header])
+        self.request_id_response_header = request_id_response_header
+        keep = _parse_header_names("keep_headers", keep_headers, allow_wildcard=True)
+        self._keep_exact = _KEPT_HEADERS | {h for h in keep if not h.endswith("*")}
+        self._keep_prefixes = _KEPT_PREFIXES + tuple(h[:-1] for h in keep if h.endswith("*"))
+        if isinstance(default_format, str) and not isinstance(default_format, Format):
+            try:
+                default_format = Format(default_format.lower())
+            except ValueError:
+                names = ", ".join(repr(f.value) for f in Format)
+                raise ValueError(
+                    f"default_format must be one of {names}, got {default_format!r}"
+                ) from None
+        self.renderer = Renderer(
+            catalogue=catalogue,
+            template_dirs=template_dirs,
+            default_format=default_format,
+            site_name=site_name,
+            home_url=home_url,
+            contact_url=contact_url,
+            show_developer_info=show_developer_info,
+            problem_type=problem_type,
+            problem_instance=problem_instance,
+            frame_ancestors=frame_ancestors,
+        )
+
+    # -- decisions on the response --------------------------------------------------------------
+
+    def intercepts(self, status: int) -> bool:
+        """Whether a response with this status is replaced; the only check on the pass-through path."""
+        return status in self.intercept
+
+    def leaves_alone(self, headers: Sequence[tuple[str, str]]) -> bool:
+        """An app that already answered ``application/problem+json`` has formatted its own error."""
+        if self.replace_problem_details:
+            return False
+        media_type = (_media_type(headers) or "").split(";", 1)[0].strip().lower()
+        return media_type in ("application/problem+json", "application/problem+xml")
+
+    def collector(self, headers: Sequence[tuple[str, str]]) -> DetailCollector:
+        """A collector for the replaced body; collects nothing when app details are switched off.
+
+        Nor from a compressed body (a GZip middleware inside this one): read as text it would put
+        gibberish on the page, so its detail is given up instead.
+        """
+        encoded = any(
+            name.lower() == "content-encoding" and value.strip().lower() not in ("", "identity")
+            for name, value in headers
+        )
+        limit = DETAIL_LIMIT if self.use_app_detail and not encoded else 0
+        return DetailCollector(_media_type(headers), limit)
+
+    # -- request IDs ----------------------------------------------------------------------------
+
+    def request_id(self, headers: Mapping[str, str]) -> str:
+        """The first valid incoming request ID among the configured headers, else a new one."""
+        for name in self.request_id_headers:
+            value = headers.get(name)
+            if not value:
+                continue
+            value = value.strip()
+            if name == "traceparent":
+                match = _TRACEPARENT.fullmatch(value.lower())
+                if match and match.group(1) != "0" * 32:
+                    return match.group(1)
+                continue
+            if _SAFE_REQUEST_ID.fullmatch(value):
+                return value
+        return uuid.uuid4().hex
+
+    # -- producing the replacement --------------------------------------------------------------
+
+    def respond(
+        self,
+        status: int,
+        request: RequestInfo,
+        *,
+        request_id: str,
+        original_headers: Sequence[tuple[str, str]] = (),
+        detail: str | None = None,
+        exception: BaseException | None = None,
+    ) -> RenderedError:
+        """The friendly response that replaces ``status``; never raises."""
+        retry_after_header: str | None = None
+        kept: list[tuple[str, str]] = []
+        vary: list[str] = []
+        info = self.catalogue.get(status)
+        matters = {h.lower() for h in info.headers}
+        for name, value in original_headers:
+            lower = name.lower()
+            if lower == "vary":
+                vary.extend(v.strip() for v in value.split(",") if v.strip())
+            elif lower == "retry-after":
+                retry_after_header = value
+                kept.append((name, value))
+            elif (
+                lower in self._keep_exact
+                or (lower in matters and lower not in _BODY_HEADERS)
+                or lower.startswith(self._keep_prefixes)
+            ):
+                kept.append((name, value))
+        retry_after = _seconds(retry_after_header) if retry_after_header else info.retry_after
+        rendered = self.renderer.render(
+            status,
+            request,
+            request_id=request_id,
+            detail=detail if self.use_app_detail else None,
+            traceback=format_exception(exception) if self.debug and exception else None,
+            retry_after=retry_after,
+            response_content_type=_media_type(original_headers),
+        )
+        headers: list[tuple[str, str]] = []
+        for name, value in rendered.headers:
+            if name.lower() == "vary" and vary:
+                value = _merge_vary(value, vary)
+            headers.append((name, value))
+        headers.extend(kept)
+        if retry_after_header is None and info.retry_after is not None:
+            headers.append(("Retry-After", str(info.retry_after)))
+        if self.request_id_response_header:
+            headers.append((self.request_id_response_header, request_id))
+        return RenderedError(
+            status=rendered.status,
+            headers=headers,
+            body=rendered.body,
+            format=rendered.format,
+            media_type=rendered.media_type,
+        )
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def report(
+        self,
+        status: int,
+        request: RequestInfo,
+        *,
+        request_id: str,
+        scope: Mapping[str, Any],
+        exception: BaseException | None = None,
+    ) -> Awaitable[None] | None:
+        """Log an exception once and call the hook; returns the hook's awaitable for async glue.
+
+        A failing hook is logged and swallowed: the visitor still gets a page.
+        """
+        if exception is not None:
+            logger.error(
+                "Unhandled exception while serving %s %s (request ID %s)",
+                request.method,
+                request.path,
+                request_id,
+                exc_info=exception,
+            )
+        if self.on_error is None:
+            return None
+        event = ErrorEvent(status, exception, request_id, scope, request)
+        try:
+            result = self.on_error(event)
+        except Exception:
+            logger.exception("on_error hook failed (request ID %s)", request_id)
+            return None
+        if inspect.isawaitable(result):
+            return _guarded(result, request_id)
+        return None
+
+
+async def _guarded(result: Awaitable[None], request_id: str) -> None:
+    try:
+        await result
+    except Exception:
+        logger.exception("on_error hook failed (request ID %s)", request_id)
+
+
+# Even when the catalogue says a header matters for a code, these described the old body.
+_BODY_HEADERS: Final = frozenset(
+    {
+        "content-length",
+        "content-encoding",
+        "content-type",
+        "content-language",
+        "content-location",
+        "content-md5",
+        "etag",
+        "last-modified",
+        "transfer-encoding",
+    }
+)
+
+
+def format_exception(exception: BaseException) -> str:
+    """The traceback with its chain and group members, and never any local variable's value."""
+    return "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
+
+
+def _merge_vary(ours: str, theirs: list[str]) -> str:
+    if "*" in theirs:
+        return "*"
+    seen: dict[str, str] = {}
+    for item in [v.strip() for v in ours.split(",")] + theirs:
+        seen.setdefault(item.lower(), item)
+    return ", ".join(seen.values())
+
+
+def _seconds(value: str) -> int | None:
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {value!r}")
+    return value
+
+
+def _parse_intercept(intercept: Iterable[int | str] | None) -> frozenset[int]:
+    """Status codes to replace: ints or class strings such as ``"5xx"``; only 4xx and up."""
+    if intercept is None:
+        return frozenset(range(500, 600))
+    if isinstance(intercept, (str, bytes)) or not isinstance(intercept, Iterable):
+        raise TypeError("intercept must be a collection of status codes such as range(500, 600)")
+    codes: set[int] = set()
+    for item in intercept:
+        if isinstance(item, str) and re.fullmatch(r"[4-9]xx", item.strip().lower()):
+            base = int(item.strip()[0]) * 100
+            codes.update(range(base, base + 100))
+        elif isinstance(item, int) and not isinstance(item, bool) and 400 <= item <= 999:
+            codes.add(item)
+        else:
+            raise ValueError(
+                "intercept: each item must be a status code from 400 to 999 or a class such as "
+                f"'5xx', got {item!r}"
+            )
+    return frozenset(codes)
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _parse_header_names(
+    option: str, names: Iterable[str], *, allow_wildcard: bool = False
+) -> tuple[str, ...]:
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise TypeError(f"{option} must be a list of header names")
+    result: list[str] = []
+    for name in names:
+        check = (
+            name[:-1] if allow_wildcard and isinstance(name, str) and name.endswith("*") else name
+        )
+        if not isinstance(check, str) or not _TOKEN.fullmatch(check):
+            raise ValueError(f"{option}: {name!r} is not a valid header name")
+        result.append(name.lower())
+    return tuple(result)

@@ -1,0 +1,717 @@
+"""From a status code and a request to the status, headers and body of a friendly error response.
+
+This is the sans-IO core both middlewares share: it knows nothing of ASGI or WSGI. :class:`Renderer`
+negotiates the format and language, picks the catalogue entry, renders it (HTML and user text through
+Jinja2, JSON and XML from data, built-in text from Python) and frames the result with the headers every
+error response needs.
+
+Two promises shape it. Options and user templates are checked when the renderer is built, so a mistake
+fails at start-up. And :meth:`Renderer.render` never raises: it runs while an error is being reported,
+where raising would turn one failure into two, so anything that goes wrong is logged once and a static
+page of the same format and status is served instead.
+"""
+
+from __future__ import annotations
+
+import html
+import http
+import json
+import logging
+import os
+import re
+import string
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+import jinja2
+from jinja2 import nodes
+from markupsafe import Markup
+
+from friendly_errors import _csp, _problem, _text
+from friendly_errors._loader import class_key
+from friendly_errors.catalogue import Catalogue, Fault, StatusInfo
+from friendly_errors.negotiation import Format, FormatChoice, negotiate_format, negotiate_language
+
+__all__ = ["RenderedError", "Renderer", "RequestInfo"]
+
+logger = logging.getLogger("friendly_errors")
+
+#: The built-in page; user templates may extend it and override its blocks.
+BUILTIN_TEMPLATE: Final = "friendly_errors/error.html"
+_BUILTIN_DIR: Final = "friendly_errors"
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """What the renderer needs to know about a request, whatever protocol carried it.
+
+    The ASGI and WSGI glue build it: ``path`` already decoded (invalid UTF-8 replaced or
+    surrogate-escaped) and header names lower-cased, so nothing here depends on the server.
+    """
+
+    method: str
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderedError:
+    """A complete response: send ``status``, ``headers`` and ``body`` exactly as they are.
+
+    ``body`` is empty for HEAD (whose ``Content-Length`` is still that of the GET body, RFC 9110
+    Section 9.3.2) and for statuses that cannot have content.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    format: Format
+    media_type: str
+
+
+# RFC 9110 Sections 15.2, 15.3.5, 15.3.6 and 15.4.5: these responses end at the header section.
+_NO_CONTENT: Final = frozenset({204, 205, 304})
+_VARY: Final = ("Vary", "Accept, Accept-Language")
+_COMMON_HEADERS: Final = (
+    ("Cache-Control", "no-store"),
+    _VARY,
+    ("X-Content-Type-Options", "nosniff"),
+)
+_REFERRER_POLICY: Final = ("Referrer-Policy", "no-referrer")
+_CHARSET: Final = "; charset=utf-8"
+_SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
+_LANGUAGE_TAG: Final = re.compile(r"[A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+# User templates the renderer may select; anything else in a template directory is only checked when
+# one of these refers to it.
+_SELECTABLE: Final = re.compile(r"(?:[1-9][0-9][0-9]|[1-9]xx|error)\.(?:html|txt)")
+# Characters that may not appear in a URL written into a page or a header value.
+_URL_FORBIDDEN: Final = re.compile(r"[\x00-\x20\x7f-\x9f\"<>\\^`{|}]")
+_URL_SCHEMES: Final = ("https://", "http://", "mailto:", "tel:", "/")
+# RFC 3986 pchar minus nothing: what may stand in a path segment, so an instance URI stays a path.
+_PATH_SAFE: Final = "/!$&'()*+,;=:@-._~"
+# Lone surrogates outside U+DC80..U+DCFF, the range surrogateescape uses for undecodable bytes.
+_NOT_ESCAPED_BYTES: Final = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+class Renderer:
+    """Renders error responses; build one per middleware, then call :meth:`render` from any thread.
+
+    Everything that depends only on the options, the status and the language is computed once and
+    cached (the selected template, the entry's context, the problem members, headers, the CSP), so a
+    request pays only for its own values and the template itself. The caches are bounded by the number
+    of status codes times the catalogue's languages.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue | None = None,
+        template_dirs: Sequence[str | os.PathLike[str]] = (),
+        default_format: Format = Format.HTML,
+        site_name: str | None = None,
+        home_url: str | None = None,
+        contact_url: str | None = None,
+        show_developer_info: bool = True,
+        problem_type: str = "about:blank",
+        problem_instance: str | None = None,
+        frame_ancestors: str = "'none'",
+    ) -> None:
+        # Typed arguments are still checked: a config file or an untyped caller can pass anything.
+        if catalogue is None:
+            catalogue = Catalogue.default()
+        _check_type("catalogue", catalogue, Catalogue, "a Catalogue")
+        _check_type("default_format", default_format, Format, "a Format such as Format.HTML")
+        _check_type("show_developer_info", show_developer_info, bool, "True or False")
+        self._catalogue = catalogue
+        self._default_format = default_format
+        self._show_developer_info = show_developer_info
+        self._site_name = _check_text("site_name", site_name)
+        self._home_url = _check_url("home_url", home_url)
+        self._contact_url = _check_url("contact_url", contact_url)
+        self._problem_type = _check_format_string("problem_type", problem_type, {"code"})
+        self._problem_instance = (
+            None
+            if problem_instance is None
+            else _check_format_string("problem_instance", problem_instance, {"request_id", "path"})
+        )
+        self._instance_fields = _fields(self._problem_instance or "")
+        self._frame_ancestors = _check_frame_ancestors(frame_ancestors)
+        # Tags that cannot be written into a header or an attribute are left out of negotiation.
+        self._locales = tuple(loc for loc in catalogue.locales if _LANGUAGE_TAG.fullmatch(loc))
+
+        dirs = _check_dirs(template_dirs)
+        self._has_user_templates = bool(dirs)
+        # A user directory with its own friendly_errors/ can replace the built-in page or its
+        # stylesheet, so the precomputed CSP no longer describes the output.
+        self._builtin_shadowed = any((d / _BUILTIN_DIR).exists() for d in dirs)
+        self._env = _environment(dirs)
+        _check_templates(self._env, dirs)
+
+        self._templates: dict[tuple[int, Format], tuple[jinja2.Template | None, bool]] = {}
+        self._contexts: dict[tuple[int, str, Format], dict[str, Any]] = {}
+        self._problems: dict[tuple[int, str], dict[str, Any]] = {}
+        self._texts: dict[tuple[int, str], _text.TextParts] = {}
+        self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        self._policies = _csp.PolicyCache(self._frame_ancestors)
+        self._fallbacks: dict[tuple[int, str, bool], tuple[list[tuple[str, str]], bytes]] = {}
+        self._builtin_csp = self._policies.for_page(self._sample_builtin_page())
+
+    # -- the one public operation ---------------------------------------------------------------
+
+    def render(
+        self,
+        status: int,
+        request: RequestInfo,
+        *,
+        request_id: str,
+        detail: str | None = None,
+        traceback: str | None = None,
+        retry_after: int | None = None,
+        response_content_type: str | None = None,
+        now: datetime | None = None,
+    ) -> RenderedError:
+        """The response for ``status``, in the format and language the request negotiates.
+
+        ``detail`` is the application's own explanation, ``traceback`` preformatted debug text; both
+        are shown only when given. ``retry_after`` is the wait in seconds the caller announces in its
+        own ``Retry-After`` header: the page and the problem document repeat it, the renderer never
+        sends the header. ``response_content_type`` is the type of the response being replaced, which
+        decides the format when the client states no preference.
+
+        Never raises: on any failure the error is logged once on the ``friendly_errors`` logger and
+        a static page of the same status and format is returned.
+        """
+        choice = _HTML_CHOICE
+        method = "GET"
+        try:
+            method = request.method
+            if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 999:
+                logger.error("friendly_errors: invalid status %r, answering 500 instead", status)
+                status = 500
+            status = int(status)  # an IntEnum such as http.HTTPStatus prints as its name
+            headers = request.headers
+            choice = negotiate_format(
+                headers.get("accept"),
+                default=self._default_format,
+                response_content_type=response_content_type,
+                requested_with=headers.get("x-requested-with"),
+            )
+            if status < 200 or status in _NO_CONTENT:
+                return RenderedError(
+                    status, list(_COMMON_HEADERS), b"", choice.format, choice.media_type
+                )
+            lang = negotiate_language(headers.get("accept-language"), self._locales)
+            if retry_after is not None and (
+                isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
+            ):
+                retry_after = None
+            fmt = choice.format
+            csp: str | None = None
+            if fmt is Format.JSON or fmt is Format.XML:
+                problem = self._problem(status, lang, request, request_id, detail, retry_after)
+                if traceback is not None:
+                    problem["traceback"] = traceback
+                body = _problem.to_json(problem) if fmt is Format.JSON else _problem.to_xml(problem)
+            else:
+                if method == "HEAD":
+                    # The page a GET would get, so Content-Length is that of the GET body.
+                    request = replace(request, method="GET")
+                body, csp = self._page(
+                    status, lang, fmt, request, request_id, detail, traceback, retry_after, now
+                )
+            tail = self._headers.get((choice.media_type, lang))
+            if tail is None:
+                tail = self._headers[(choice.media_type, lang)] = (
+                    ("Content-Type", choice.media_type + _CHARSET),
+                    ("Content-Language", lang),
+                    *_COMMON_HEADERS,
+                )
+            framed = [tail[0], ("Content-Length", str(len(body))), *tail[1:]]
+            if csp is not None:
+                framed.append(("Content-Security-Policy", csp))
+                framed.append(_REFERRER_POLICY)
+            return RenderedError(
+                status, framed, b"" if method == "HEAD" else body, fmt, choice.media_type
+            )
+        except Exception:
+            logger.exception(
+                "friendly_errors: could not render the %s error response for status %s; "
+                "served the static fallback instead",
+                choice.format.value,
+                status,
+            )
+            return self._fallback(status, choice, method == "HEAD")
+
+    # -- HTML and text --------------------------------------------------------------------------
+
+    def _page(
+        self,
+        status: int,
+        lang: str,
+        fmt: Format,
+        request: RequestInfo,
+        request_id: str,
+        detail: str | None,
+        traceback: str | None,
+        retry_after: int | None,
+        now: datetime | None,
+    ) -> tuple[bytes, str | None]:
+        template, builtin = self._template(status, fmt)
+        context = self._context(status, lang, fmt)
+        info: StatusInfo = context["info"]
+        rid = _text.printable(_text.shorten(request_id), multiline=False)
+        timestamp = _utc_now() if now is None else _timestamp(now)
+        detail = _text.printable(detail) if detail else None
+        traceback = _text.printable(traceback) if traceback else None
+        retry = (
+            context["retry_text"] if retry_after is None else _text.retry_advice(info, retry_after)
+        )
+        support = _text.support_text(
+            status,
+            info.title,
+            rid,
+            timestamp,
+            _text.printable(_text.shorten(request.method, 20), multiline=False),
+            _text.printable(_text.shorten(request.path), multiline=False),
+        )
+        if template is None:
+            parts = self._text_parts(status, lang)
+            text = _text.render_text(
+                parts, detail=detail, retry=retry, support=support, traceback=traceback
+            )
+            return _problem.utf8(text)[1], None
+        values = dict(context)
+        values["request"] = request
+        values["request_id"] = rid
+        values["timestamp"] = timestamp
+        values["detail"] = detail
+        values["traceback"] = traceback
+        values["retry_after"] = retry_after
+        values["retry_text"] = retry
+        values["can_retry"] = (info.retryable or retry_after is not None) and (
+            request.method in _SAFE_METHODS
+        )
+        values["support_text"] = support
+        text, body = _problem.utf8(template.render(values))
+        if fmt is not Format.HTML:
+            return body, None
+        return body, self._builtin_csp if builtin else self._policies.for_page(text)
+
+    def _template(self, status: int, fmt: Format) -> tuple[jinja2.Template | None, bool]:
+        """The template for ``status`` in ``fmt`` and whether it is the unmodified built-in page.
+
+        Most specific first: ``524.html``, ``5xx.html``, ``error.html``, then the built-in page. Plain
+        text has no built-in template (it is written by Python), hence ``None``.
+        """
+        key = (status, fmt)
+        found = self._templates.get(key)
+        if found is None:
+            ext = "html" if fmt is Format.HTML else "txt"
+            names = [f"{status}.{ext}", f"{class_key(status)}.{ext}", f"error.{ext}"]
+            if not self._has_user_templates:
+                names = []
+            template: jinja2.Template | None = None
+            if fmt is Format.HTML:
+                template = self._env.select_template([*names, BUILTIN_TEMPLATE])
+            elif names:
+                try:
+                    template = self._env.select_template(names)
+                except jinja2.TemplatesNotFound:
+                    pass  # no user text template: Python writes the built-in text
+            found = self._templates[key] = (
+                template,
+                template is not None
+                and template.name == BUILTIN_TEMPLATE
+                and not self._builtin_shadowed,
+            )
+        return found
+
+    def _context(self, status: int, lang: str, fmt: Format) -> dict[str, Any]:
+        """The template values that depend only on the entry and the options (docs/templates.md)."""
+        key = (status, lang, fmt)
+        found = self._contexts.get(key)
+        if found is None:
+            info = self._catalogue.get(status, lang)
+            found = self._contexts[key] = {
+                "format": fmt.value,
+                "lang": lang,
+                "labels": _text.LABELS,
+                "label_lang_attr": _label_lang_attr(lang),
+                "status": status,
+                "status_class": info.status_class,
+                "info": info,
+                "title": info.title,
+                "summary": info.summary,
+                "description": info.description,
+                "fault": info.fault.value,
+                "fault_caption": _text.FAULT_CAPTIONS[info.fault],
+                "route": _ROUTES[info.fault],
+                "causes": info.causes,
+                "visitor_fixes": info.visitor_fixes,
+                "developer_fixes": info.developer_fixes,
+                "other_meanings": info.other_meanings,
+                "spec": info.spec,
+                "spec_url": info.spec_url if _is_web_url(info.spec_url) else "",
+                "retryable": info.retryable,
+                "site_name": self._site_name,
+                "home_url": self._home_url,
+                "contact_url": self._contact_url,
+                "show_developer_info": self._show_developer_info,
+                # Per request; the defaults document the types.
+                "request": None,
+                "request_id": "",
+                "timestamp": "",
+                "detail": None,
+                "traceback": None,
+                "retry_after": None,
+                "retry_text": _text.retry_advice(info, None),
+                "can_retry": False,
+                "support_text": "",
+            }
+        return found
+
+    def _text_parts(self, status: int, lang: str) -> _text.TextParts:
+        key = (status, lang)
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = _text.text_parts(
+                self._catalogue.get(status, lang),
+                show_developer_info=self._show_developer_info,
+                site_name=self._site_name,
+                home_url=self._home_url,
+                contact_url=self._contact_url,
+            )
+        return found
+
+    def _sample_builtin_page(self) -> str:
+        """Render the built-in page once: it proves the package data is intact and gives its CSP."""
+        template = self._env.get_template(BUILTIN_TEMPLATE)
+        values = dict(self._context(500, "en", Format.HTML))
+        values["request"] = RequestInfo("GET", "/")
+        return template.render(values)
+
+    # -- JSON and XML ---------------------------------------------------------------------------
+
+    def _problem(
+        self,
+        status: int,
+        lang: str,
+        request: RequestInfo,
+        request_id: str,
+        detail: str | None,
+        retry_after: int | None,
+    ) -> dict[str, Any]:
+        key = (status, lang)
+        base = self._problems.get(key)
+        if base is None:
+            base = self._problems[key] = _problem.base_problem(
+                self._catalogue.get(status, lang),
+                type_uri=self._problem_type.format(code=status),
+                has_instance=self._problem_instance is not None,
+                show_developer_info=self._show_developer_info,
+            )
+        problem = base.copy()
+        if detail:
+            problem["detail"] = detail
+        if self._problem_instance is not None:
+            problem["instance"] = self._instance(request_id, request.path)
+        if retry_after is None:
+            del problem["retry_after"]
+        else:
+            problem["retry_after"] = retry_after
+        problem["request_id"] = request_id
+        return problem
+
+    def _instance(self, request_id: str, path: str) -> str:
+        """The ``instance`` URI: request data percent-encoded, so it stays one well-formed reference."""
+        assert self._problem_instance is not None
+        values = {}
+        if "request_id" in self._instance_fields:
+            values["request_id"] = _percent_encode(request_id, "")
+        if "path" in self._instance_fields:
+            values["path"] = _percent_encode(path, _PATH_SAFE)
+        return self._problem_instance.format(**values)
+
+    # -- the page that cannot fail --------------------------------------------------------------
+
+    def _fallback(self, status: object, choice: FormatChoice, head: bool) -> RenderedError:
+        """A minimal response built from constants and the status number only.
+
+        Nothing in it depends on templates, the catalogue or request data, which is what makes it
+        safe to serve after any of those has failed.
+        """
+        code = (
+            int(status)
+            if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 999
+            else 500
+        )
+        if code < 200 or code in _NO_CONTENT:
+            return RenderedError(code, list(_COMMON_HEADERS), b"", choice.format, choice.media_type)
+        key = (code, choice.media_type, choice.format is Format.HTML)
+        found = self._fallbacks.get(key)
+        if found is None:
+            found = self._fallbacks[key] = _fallback_response(code, choice, self._frame_ancestors)
+        headers, body = found
+        return RenderedError(
+            code, list(headers), b"" if head else body, choice.format, choice.media_type
+        )
+
+
+_HTML_CHOICE: Final = FormatChoice(Format.HTML, "text/html")
+_ROUTES: Final = {fault: _text.route(fault) for fault in Fault}
+
+
+def _fallback_response(
+    code: int, choice: FormatChoice, frame_ancestors: str
+) -> tuple[list[tuple[str, str]], bytes]:
+    try:
+        phrase = http.HTTPStatus(code).phrase
+    except ValueError:
+        phrase = "Error"
+    fmt = choice.format
+    if fmt is Format.JSON:
+        body = f'{{"type":"about:blank","title":{json.dumps(phrase)},"status":{code}}}'
+    elif fmt is Format.XML:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<problem xmlns="urn:ietf:rfc:7807">'
+            f"<type>about:blank</type><title>{html.escape(phrase, quote=False)}</title>"
+            f"<status>{code}</status></problem>\n"
+        )
+    elif fmt is Format.TEXT:
+        body = f"{code} {phrase}\n\nThe full error page could not be shown.\n"
+    else:
+        body = (
+            '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="robots" content="noindex">'
+            f"<title>{code} {html.escape(phrase, quote=False)}</title></head>\n"
+            f"<body><main><h1>{code} {html.escape(phrase, quote=False)}</h1>"
+            "<p>The full error page could not be shown.</p></main></body></html>\n"
+        )
+    data = body.encode("ascii")
+    headers = [
+        ("Content-Type", choice.media_type + _CHARSET),
+        ("Content-Length", str(len(data))),
+        ("Content-Language", "en"),
+        *_COMMON_HEADERS,
+    ]
+    if fmt is Format.HTML:
+        headers.append(("Content-Security-Policy", _csp.policy([], frame_ancestors)))
+        headers.append(_REFERRER_POLICY)
+    return headers, data
+
+
+# -- time ----------------------------------------------------------------------------------------
+
+_last_second: tuple[int, str] = (-1, "")
+
+
+def _utc_now() -> str:
+    """The current time as ``2026-05-09T07:35:25Z``, formatted at most once a second."""
+    global _last_second
+    second = int(time.time())
+    cached = _last_second
+    if cached[0] == second:
+        return cached[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _last_second = (second, text)
+    return text
+
+
+def _timestamp(now: datetime) -> str:
+    """ISO 8601 in UTC; a naive ``now`` is taken to be UTC already."""
+    if now.tzinfo is not None:
+        now = now.astimezone(timezone.utc)
+    return (
+        f"{now.year:04d}-{now.month:02d}-{now.day:02d}"
+        f"T{now.hour:02d}:{now.minute:02d}:{now.second:02d}Z"
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _label_lang_attr(lang: str) -> Markup:
+    """``lang="en"`` for the built-in labels on a page in another language (WCAG 3.1.2)."""
+    if lang.split("-", 1)[0].lower() == _text.LABELS_LANG:
+        return Markup("")
+    return Markup(' lang="{}"').format(_text.LABELS_LANG)
+
+
+def _is_web_url(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and not _URL_FORBIDDEN.search(url)
+
+
+def _percent_encode(value: str, safe: str) -> str:
+    # surrogateescape gives back the bytes a server decoded with it; any other lone surrogate has no
+    # bytes behind it and becomes U+FFFD.
+    value = _NOT_ESCAPED_BYTES.sub("\ufffd", value)
+    return quote(value.encode("utf-8", "surrogateescape"), safe=safe)
+
+
+def _fields(format_string: str) -> frozenset[str]:
+    return frozenset(
+        name for _, name, _, _ in string.Formatter().parse(format_string) if name is not None
+    )
+
+
+# -- option checks -------------------------------------------------------------------------------
+
+
+def _check_type(option: str, value: object, kind: type, expected: str) -> None:
+    if not isinstance(value, kind):
+        raise TypeError(f"{option} must be {expected}, not {value!r:.80}")
+
+
+def _check_text(option: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{option} must be a string or None, not {type(value).__name__}")
+    if not value.strip() or _text.printable(value, multiline=False) != value:
+        raise ValueError(f"{option} must be non-empty text without control characters: {value!r}")
+    return value
+
+
+def _check_url(option: str, value: str | None) -> str | None:
+    """A link target shown on every page: only web, mail and phone links, or a path on this site.
+
+    Autoescaping cannot make a ``javascript:`` URL harmless, so the scheme is checked here, once.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{option} must be a string or None, not {type(value).__name__}")
+    if not value.startswith(_URL_SCHEMES) or _URL_FORBIDDEN.search(value):
+        raise ValueError(
+            f"{option} must be an http(s), mailto: or tel: URL or a path starting with '/', "
+            f"without spaces or control characters: {value!r}"
+        )
+    return value
+
+
+def _check_format_string(option: str, value: str, allowed: set[str]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{option} must be a string, not {type(value).__name__}")
+    try:
+        fields = _fields(value)
+        value.format(**dict.fromkeys(allowed, "x"))
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise ValueError(f"{option}: {value!r} is not a valid format string: {exc}") from None
+    unknown = fields - allowed
+    if (
+        unknown
+        or not value.strip()
+        or _URL_FORBIDDEN.search(value.format(**dict.fromkeys(allowed, "x")))
+    ):
+        names = " and ".join("{" + name + "}" for name in sorted(allowed))
+        raise ValueError(
+            f"{option}: {value!r} must be a URI that may contain {names} and nothing else in braces"
+        )
+    return value
+
+
+def _check_frame_ancestors(value: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"frame_ancestors must be a string, not {type(value).__name__}")
+    # A ";" or "," would end the directive and let the value add directives of its own.
+    if not value.strip() or re.search(r"[;,\x00-\x1f\x7f-\uffff]", value):
+        raise ValueError(
+            "frame_ancestors must be a CSP source list such as \"'none'\", \"'self'\" or "
+            f'"https://example.com", got {value!r}'
+        )
+    return value.strip()
+
+
+def _check_dirs(template_dirs: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    if isinstance(template_dirs, (str, bytes, os.PathLike)) or not isinstance(
+        template_dirs, Sequence
+    ):
+        raise TypeError("template_dirs must be a list of directories, such as ['templates']")
+    dirs = []
+    for entry in template_dirs:
+        if not isinstance(entry, (str, os.PathLike)):
+            raise TypeError(f"template_dirs: {entry!r} is not a path")
+        path = Path(entry)
+        if not path.is_dir():
+            raise ValueError(f"template_dirs: {os.fspath(path)!r} is not a directory")
+        dirs.append(path)
+    return dirs
+
+
+def _environment(dirs: Sequence[Path]) -> jinja2.Environment:
+    """The one environment for every template, the user's directories searched first.
+
+    Autoescaping is on for every template, whatever its name: extension-based selection would leave a
+    user's ``error.txt`` unescaped, and text templates are rare enough to opt out explicitly with
+    ``{% autoescape false %}``. Undefined names raise, so a typo in a user template is logged instead
+    of rendering as an empty string.
+    """
+    loaders: list[jinja2.BaseLoader] = []
+    if dirs:
+        loaders.append(jinja2.FileSystemLoader([os.fspath(d) for d in dirs]))
+    loaders.append(jinja2.PackageLoader("friendly_errors", "templates"))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+
+
+def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:
+    """Compile every user template that can be selected and everything it refers to, at start-up.
+
+    A syntax error, an unknown filter or an ``{% extends %}`` of a missing file then stops the app
+    from starting with the file and line in the message, instead of failing the first error page.
+    """
+    pending: list[str] = []
+    for directory in dirs:
+        for entry in sorted(directory.iterdir()):
+            if _SELECTABLE.fullmatch(entry.name) and entry.is_file():
+                pending.append(entry.name)
+        builtin = directory / _BUILTIN_DIR
+        if builtin.is_dir():
+            pending += sorted(
+                p.relative_to(directory).as_posix() for p in builtin.rglob("*") if p.is_file()
+            )
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        assert env.loader is not None
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"template_dirs: template {name!r} is not valid UTF-8: {exc}") from exc
+        where = filename or name
+        try:
+            tree = env.parse(source, name, filename)
+            env.compile(tree, name, filename)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ValueError(f"template_dirs: {where}, line {exc.lineno}: {exc.message}") from exc
+        for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+            assert isinstance(node, (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))
+            target = node.template
+            if not (isinstance(target, nodes.Const) and isinstance(target.value, str)):
+                continue  # a computed name can only be resolved when rendering
+            try:
+                env.loader.get_source(env, target.value)
+            except jinja2.TemplateNotFound:
+                if isinstance(node, nodes.Include) and node.ignore_missing:
+                    continue
+                raise ValueError(
+                    f"template_dirs: {where}, line {node.lineno}: template {target.value!r} "
+                    "not found"
+                ) from None
+            pending.append(target.value)

@@ -1,0 +1,1075 @@
+"""Renderer behaviour as tables: formats, headers, templates, fallbacks, languages and hostile input."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http
+import json
+import logging
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from friendly_errors.catalogue import Catalogue
+from friendly_errors.negotiation import Format
+from friendly_errors.rendering import RenderedError, Renderer, RequestInfo
+
+CHROME_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
+NS = "{urn:ietf:rfc:7807}"
+NOW = datetime(2026, 5, 9, 7, 35, 25, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer()
+
+
+def request(
+    accept: str | None = None, method: str = "GET", path: str = "/orders/42", **more: str
+) -> RequestInfo:
+    headers = {name.replace("_", "-"): value for name, value in more.items()}
+    if accept is not None:
+        headers["accept"] = accept
+    return RequestInfo(method, path, headers=headers)
+
+
+def render(
+    r: Renderer, status: int = 502, accept: str | None = CHROME_ACCEPT, **kwargs: Any
+) -> RenderedError:
+    method = kwargs.pop("method", "GET")
+    path = kwargs.pop("path", "/orders/42")
+    headers = kwargs.pop("headers", {})
+    kwargs.setdefault("request_id", "req-1")
+    kwargs.setdefault("now", NOW)
+    req = request(accept, method, path, **headers)
+    return r.render(status, req, **kwargs)
+
+
+def header(rendered: RenderedError, name: str) -> str | None:
+    values = [v for n, v in rendered.headers if n.lower() == name.lower()]
+    assert len(values) <= 1, f"{name} given {len(values)} times"
+    return values[0] if values else None
+
+
+def text_of(rendered: RenderedError) -> str:
+    return rendered.body.decode("utf-8")
+
+
+# -- formats -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt", "content_type"),
+    [
+        (CHROME_ACCEPT, Format.HTML, "text/html; charset=utf-8"),
+        ("application/problem+json", Format.JSON, "application/problem+json; charset=utf-8"),
+        ("application/json", Format.JSON, "application/json; charset=utf-8"),
+        ("text/plain", Format.TEXT, "text/plain; charset=utf-8"),
+        ("application/problem+xml", Format.XML, "application/problem+xml; charset=utf-8"),
+        ("application/xml", Format.XML, "application/xml; charset=utf-8"),
+        ("image/png", Format.HTML, "text/html; charset=utf-8"),
+        (None, Format.HTML, "text/html; charset=utf-8"),
+    ],
+    ids=["browser", "problem-json", "json", "text", "problem-xml", "xml", "unacceptable", "none"],
+)
+def test_negotiated_format_and_content_type(
+    renderer: Renderer, accept: str | None, fmt: Format, content_type: str
+) -> None:
+    rendered = render(renderer, accept=accept)
+    assert rendered.status == 502
+    assert rendered.format is fmt
+    assert header(rendered, "Content-Type") == content_type
+    assert rendered.media_type == content_type.split(";")[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fmt"),
+    [
+        ({"response_content_type": "application/json"}, Format.JSON),
+        ({"response_content_type": "text/plain; charset=utf-8"}, Format.TEXT),
+        ({"headers": {"x_requested_with": "XMLHttpRequest"}}, Format.JSON),
+    ],
+    ids=["replaced-json", "replaced-text", "xhr"],
+)
+def test_no_preference_follows_the_replaced_response(
+    renderer: Renderer, kwargs: dict[str, Any], fmt: Format
+) -> None:
+    assert render(renderer, accept="*/*", **kwargs).format is fmt
+
+
+def test_default_format_applies_without_preference() -> None:
+    assert render(Renderer(default_format=Format.TEXT), accept=None).format is Format.TEXT
+
+
+# -- headers -----------------------------------------------------------------------------------
+
+ACCEPTS = {
+    "html": CHROME_ACCEPT,
+    "json": "application/problem+json",
+    "text": "text/plain",
+    "xml": "application/problem+xml",
+}
+
+
+@pytest.mark.parametrize("accept", ACCEPTS.values(), ids=ACCEPTS.keys())
+@pytest.mark.parametrize("status", [400, 404, 418, 500, 503, 524, 599, 999], ids=str)
+def test_every_error_carries_the_framing_headers(
+    renderer: Renderer, accept: str, status: int
+) -> None:
+    rendered = render(renderer, status, accept=accept)
+    assert rendered.status == status
+    assert header(rendered, "Content-Length") == str(len(rendered.body))
+    assert header(rendered, "Cache-Control") == "no-store"
+    assert header(rendered, "Vary") == "Accept, Accept-Language"
+    assert header(rendered, "X-Content-Type-Options") == "nosniff"
+    assert header(rendered, "Content-Language") == "en"
+    assert header(
+        rendered,
+        "Content-Type",
+    ).endswith("; charset=utf-8")  # type: ignore[union-attr]
+    html = rendered.format is Format.HTML
+    assert (header(rendered, "Content-Security-Policy") is not None) is html
+    assert (header(rendered, "Referrer-Policy") == "no-referrer") is html
+    for name, value in rendered.headers:
+        assert name[0].isupper()
+        value.encode("latin-1")
+        assert "\r" not in value and "\n" not in value
+
+
+@pytest.mark.parametrize("accept", ACCEPTS.values(), ids=ACCEPTS.keys())
+def test_head_has_the_get_headers_and_no_body(renderer: Renderer, accept: str) -> None:
+    get = render(renderer, accept=accept)
+    head = render(renderer, accept=accept, method="HEAD")
+    assert head.body == b""
+    assert head.headers == get.headers
+    assert header(head, "Content-Length") == str(len(get.body)) != "0"
+
+
+@pytest.mark.parametrize("status", [100, 101, 103, 204, 205, 304], ids=str)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_statuses_without_content_get_no_body(renderer: Renderer, status: int, method: str) -> None:
+    rendered = render(renderer, status, method=method)
+    assert rendered.status == status
+    assert rendered.body == b""
+    assert header(rendered, "Content-Type") is None
+    assert header(rendered, "Content-Length") is None
+    assert header(rendered, "Cache-Control") == "no-store"
+
+
+def _style_hashes(body: str) -> list[str]:
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", body, re.DOTALL)
+    assert styles
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in styles
+    ]
+
+
+def test_csp_hash_covers_the_built_in_style(renderer: Renderer) -> None:
+    rendered = render(renderer)
+    body = text_of(rendered)
+    csp = header(rendered, "Content-Security-Policy")
+    assert csp == (
+        f"default-src 'none'; style-src {' '.join(_style_hashes(body))}; img-src data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+    assert "<script" not in body and "style=" not in body
+
+
+def test_frame_ancestors_option_reaches_the_csp() -> None:
+    rendered = render(Renderer(frame_ancestors="'self' https://admin.example"))
+    csp = header(rendered, "Content-Security-Policy")
+    assert csp is not None and csp.endswith("frame-ancestors 'self' https://admin.example")
+
+
+# -- the HTML page -----------------------------------------------------------------------------
+
+
+def test_page_contents(renderer: Renderer) -> None:
+    body = text_of(
+        render(
+            Renderer(
+                site_name="Example Shop",
+                home_url="https://shop.example/",
+                contact_url="mailto:help@shop.example",
+            ),
+            524,
+            detail="The report took too long.",
+            retry_after=90,
+            request_id="abc-123",
+        )
+    )
+    assert '<html lang="en">' in body
+    assert '<meta name="robots" content="noindex">' in body
+    assert '<meta name="viewport"' in body
+    assert "prefers-color-scheme: dark" in body and "prefers-reduced-motion" in body
+    assert "<header" in body and "<main" in body and "<footer" in body
+    assert body.index("<h1") < body.index("<h2")
+    assert '<h1><span class="code">524</span> A Timeout Occurred</h1>' in body
+    assert "Example Shop" in body and 'href="https://shop.example/"' in body
+    assert 'href="mailto:help@shop.example"' in body
+    assert "The report took too long." in body
+    assert "try again in about 2 minutes" in body
+    assert "Request ID: abc-123" in body and "Time (UTC): 2026-05-09T07:35:25Z" in body
+    assert 'class="link is-failed"' in body and "Between the gateway and the server" in body
+    assert "<details>" in body and "<details open" not in body
+    assert "http://" not in body.replace('href="http', "")  # nothing is fetched
+    assert len(rendered_bytes := body.encode()) < 20_000, len(rendered_bytes)
+
+
+def test_every_catalogued_page_stays_under_20_kb() -> None:
+    r = Renderer(site_name="Example Shop", home_url="/", contact_url="mailto:help@shop.example")
+    for status in Catalogue.default().codes():
+        rendered = render(r, status, detail="The payment service did not answer.", retry_after=60)
+        assert len(rendered.body) < 20_000 or status < 200, status
+
+
+@pytest.mark.parametrize(
+    ("status", "marked"),
+    [
+        (404, 'class="node is-failed"'),
+        (500, 'class="node is-failed"'),
+        (502, 'class="link is-failed"'),
+        (200, None),
+    ],
+    ids=["client", "server", "intermediary", "none"],
+)
+def test_route_marks_where_it_failed(renderer: Renderer, status: int, marked: str | None) -> None:
+    body = text_of(render(renderer, status)).split("<body")[1]
+    failures = body.count("is-failed")
+    if marked is None:
+        assert failures == 0 and "Nothing failed" in body
+    else:
+        assert failures == 1 and marked in body
+    assert 'aria-labelledby="route-caption"' in body
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "shown", "hidden"),
+    [
+        ({}, ["Possible causes", "How to fix it"], ["Traceback"]),
+        ({"traceback": "Traceback (most recent call last):\nBoom"}, ["Boom</pre>"], []),
+    ],
+    ids=["default", "traceback"],
+)
+def test_developer_section(
+    renderer: Renderer, kwargs: dict[str, Any], shown: list[str], hidden: list[str]
+) -> None:
+    body = text_of(render(renderer, 500, **kwargs))
+    for text in shown:
+        assert text in body
+    for text in hidden:
+        assert text not in body
+
+
+@pytest.mark.parametrize("accept", ACCEPTS.values(), ids=ACCEPTS.keys())
+def test_show_developer_info_false_hides_causes_and_developer_fixes(accept: str) -> None:
+    hidden = Renderer(show_developer_info=False)
+    info = Catalogue.default().get(500)
+    body = " ".join(text_of(render(hidden, 500, accept=accept)).split()).replace("&#39;", "'")
+    for text in (*info.causes, *info.developer_fixes):
+        assert text[:30] not in body
+    assert info.visitor_fixes[0][:30] in body
+    assert "For developers and admins" not in body
+
+
+def test_show_developer_info_false_still_shows_a_traceback_it_was_given() -> None:
+    body = text_of(render(Renderer(show_developer_info=False), 500, traceback="Boom"))
+    assert "Boom" in body and "Possible causes" not in body
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "retryable_status", "expected"),
+    [
+        (None, 503, "trying again in a few moments may work"),
+        (None, 404, "the request has to change first"),
+        (None, 501, "unlikely to help until the problem is fixed"),
+        (0, 503, "trying again now may work"),
+        (1, 503, "try again in 1 second"),
+        (45, 503, "try again in 45 seconds"),
+        (600, 503, "try again in about 10 minutes"),
+        (3600, 503, "try again in about 1 hour"),
+        (7200, 503, "try again in about 2 hours"),
+        (3 * 86400, 503, "try again in about 3 days"),
+        (-5, 404, "the request has to change first"),
+    ],
+    ids=[
+        "retryable",
+        "client",
+        "server",
+        "now",
+        "1s",
+        "45s",
+        "10min",
+        "1h",
+        "2h",
+        "3d",
+        "negative",
+    ],
+)
+def test_retry_advice(
+    renderer: Renderer, retry_after: int | None, retryable_status: int, expected: str
+) -> None:
+    body = text_of(render(renderer, retryable_status, retry_after=retry_after))
+    assert expected in body
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "has_button"),
+    [("GET", 503, True), ("POST", 503, False), ("GET", 404, False)],
+    ids=["get-retryable", "post", "not-retryable"],
+)
+def test_try_again_button_only_for_safe_retryable_requests(
+    renderer: Renderer, method: str, status: int, has_button: bool
+) -> None:
+    assert ('href="">Try again' in text_of(render(renderer, status, method=method))) is has_button
+
+
+def test_spec_links_only_to_web_urls() -> None:
+    catalogue = Catalogue.default().extend(
+        {590: {"title": "Odd", "spec": "Somewhere", "spec_url": "javascript:alert(1)"}}
+    )
+    body = text_of(render(Renderer(catalogue=catalogue), 590))
+    assert "javascript:" not in body and "Defined in</span> Somewhere." in body
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 5, 9, 9, 35, 25, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 5, 9, 7, 35, 25),
+    ],
+    ids=["aware", "naive-is-utc"],
+)
+def test_time_is_shown_in_utc(renderer: Renderer, now: datetime) -> None:
+    assert "2026-05-09T07:35:25Z" in text_of(render(renderer, now=now))
+
+
+def test_time_defaults_to_now(renderer: Renderer) -> None:
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    first = render(renderer, now=None)
+    second = render(renderer, now=None)
+    found = re.findall(rb"Time \(UTC\): (\S+)Z", first.body + second.body)
+    assert len(found) == 2
+    stamp = datetime.fromisoformat(found[0].decode()).replace(tzinfo=timezone.utc)
+    assert before <= stamp <= datetime.now(timezone.utc)
+
+
+# -- problem details -----------------------------------------------------------------------------
+
+
+def test_problem_json_members() -> None:
+    r = Renderer(
+        problem_type="https://errors.example/{code}",
+        problem_instance="urn:request:{request_id}{path}",
+    )
+    rendered = render(
+        r,
+        503,
+        accept="application/problem+json",
+        path="/a b/é",
+        request_id="id 1",
+        retry_after=30,
+        traceback="Trace",
+        detail="Maintenance until noon.",
+    )
+    problem = json.loads(rendered.body)
+    info = Catalogue.default().get(503)
+    assert problem == {
+        "type": "https://errors.example/503",
+        "title": info.title,
+        "status": 503,
+        "detail": "Maintenance until noon.",
+        "instance": "urn:request:id%201/a%20b/%C3%A9",
+        "fault": info.fault.value,
+        "summary": info.summary,
+        "causes": list(info.causes),
+        "fixes": {"visitor": list(info.visitor_fixes), "developer": list(info.developer_fixes)},
+        "retryable": info.retryable,
+        "retry_after": 30,
+        "request_id": "id 1",
+        "spec": info.spec,
+        "spec_url": info.spec_url,
+        "traceback": "Trace",
+    }
+    assert list(problem)[:5] == ["type", "title", "status", "detail", "instance"]
+
+
+@pytest.mark.parametrize(
+    ("options", "absent"),
+    [
+        ({}, {"instance", "retry_after", "traceback"}),
+        ({"show_developer_info": False}, {"causes"}),
+    ],
+    ids=["defaults", "no-developer-info"],
+)
+def test_problem_json_optional_members(options: dict[str, Any], absent: set[str]) -> None:
+    problem = json.loads(render(Renderer(**options), 500, accept="application/json").body)
+    assert problem["type"] == "about:blank"
+    assert problem["detail"] == Catalogue.default().get(500).summary
+    assert not absent & problem.keys()
+    assert ("developer" in problem["fixes"]) is ("causes" not in absent)
+
+
+def test_problem_json_for_a_code_without_entry_or_spec() -> None:
+    problem = json.loads(
+        render(Renderer(catalogue=Catalogue.empty()), 599, accept="application/json").body
+    )
+    assert problem["title"] == "Server Error" or problem["title"]
+    assert problem["detail"] == problem["title"]
+    assert "spec" not in problem and "spec_url" not in problem
+
+
+def test_problem_instance_request_id_only() -> None:
+    r = Renderer(problem_instance="urn:uuid:{request_id}")
+    problem = json.loads(render(r, 500, accept="application/json", request_id="a/b?c").body)
+    assert problem["instance"] == "urn:uuid:a%2Fb%3Fc"
+
+
+def test_problem_instance_path_only_and_invalid_utf8() -> None:
+    r = Renderer(problem_instance="https://api.example{path}")
+    problem = json.loads(render(r, 404, accept="application/json", path="/caf\udce9/\ud800").body)
+    assert problem["instance"] == "https://api.example/caf%E9/%EF%BF%BD"
+
+
+def test_problem_xml_is_well_formed_rfc_9457_appendix_b(renderer: Renderer) -> None:
+    rendered = render(
+        renderer, 524, accept="application/problem+xml", detail="a <b> & \x00 c\r", retry_after=5
+    )
+    assert rendered.body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    root = ET.fromstring(rendered.body)
+    assert root.tag == NS + "problem"
+    assert root.findtext(NS + "status") == "524"
+    assert root.findtext(NS + "detail") == "a <b> & \ufffd c\r"
+    assert root.findtext(NS + "retryable") == "true"
+    assert root.findtext(NS + "retry_after") == "5"
+    causes = root.find(NS + "causes")
+    assert causes is not None and len(causes) >= 1 and all(i.tag == NS + "i" for i in causes)
+    fixes = root.find(NS + "fixes")
+    assert fixes is not None and [c.tag for c in fixes] == [NS + "visitor", NS + "developer"]
+
+
+# -- plain text --------------------------------------------------------------------------------
+
+URL_LINE = re.compile(r"\s*\S+://\S+|\s*\w+: \S+:\S+")
+
+
+@pytest.mark.parametrize("status", [404, 500, 502, 503, 524, 599], ids=str)
+def test_text_is_wrapped_at_80_columns(status: int) -> None:
+    r = Renderer(site_name="Example " * 20, home_url="https://shop.example/", contact_url="tel:+1")
+    body = text_of(
+        render(
+            r,
+            status,
+            accept="text/plain",
+            detail="word " * 100 + "x" * 200,
+            path="/" + "p" * 500,
+            traceback="Traceback:\n\t" + "frame " * 40,
+            retry_after=60,
+        )
+    )
+    assert body.startswith(f"{status} ")
+    for line in body.splitlines():
+        # A URL is never cut: it could no longer be copied.
+        assert len(line) <= 80 or URL_LINE.fullmatch(line), line
+    assert "Request ID: req-1" in body and "Traceback" in body
+
+
+def test_text_is_plain_and_has_no_terminal_controls(renderer: Renderer) -> None:
+    body = text_of(
+        render(
+            renderer,
+            500,
+            accept="text/plain",
+            detail="it's \x1b[31mred\x1b[0m\r\nnext",
+            path="/\x1b]0;title\x07",
+        )
+    )
+    assert "it's" in body and "&#39;" not in body
+    assert "\x1b" not in body and "\x07" not in body and "\r" not in body
+    assert "\ufffd[31mred" in body
+
+
+def test_text_without_optional_parts() -> None:
+    empty = Catalogue.empty()
+    body = text_of(
+        render(Renderer(catalogue=empty, show_developer_info=False), 200, accept="text/plain")
+    )
+    assert body.startswith("200 OK\n")
+    assert "Nothing failed" in body and "For developers" not in body and "\n---\n" not in body
+
+
+def test_text_with_a_spec_without_url_and_links_without_site_name() -> None:
+    catalogue = Catalogue.empty().extend({590: {"title": "Odd", "spec": "House rules"}})
+    body = text_of(render(Renderer(catalogue=catalogue, home_url="/"), 590, accept="text/plain"))
+    assert "  Defined in House rules.\n" in body
+    assert body.endswith("\n---\n  Home: /\n")
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+
+def write(directory: Path, name: str, source: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("files", "status", "used"),
+    [
+        (["524.html", "5xx.html", "error.html"], 524, "524.html"),
+        (["5xx.html", "error.html"], 524, "5xx.html"),
+        (["error.html"], 524, "error.html"),
+        ([], 524, "built-in"),
+        (["524.html", "5xx.html"], 503, "5xx.html"),
+        (["5xx.html"], 404, "built-in"),
+        (["404.txt"], 404, "built-in"),
+    ],
+    ids=["code", "class", "error", "built-in", "other-code", "other-class", "other-format"],
+)
+def test_template_precedence(tmp_path: Path, files: list[str], status: int, used: str) -> None:
+    for name in files:
+        write(tmp_path, name, f"<p>{name} {{{{ status }}}}</p>")
+    body = text_of(render(Renderer(template_dirs=[tmp_path]), status))
+    if used == "built-in":
+        assert "<h1>" in body
+    else:
+        assert body == f"<p>{used} {status}</p>"
+
+
+@pytest.mark.parametrize("status", [404, 503], ids=str)
+def test_html_only_template_dirs_keep_the_built_in_text(tmp_path: Path, status: int) -> None:
+    write(tmp_path, "5xx.html", "<p>custom</p>")
+    rendered = render(Renderer(template_dirs=[tmp_path]), status, accept="text/plain")
+    assert rendered.format is Format.TEXT
+    assert text_of(rendered).startswith(f"{status} {http.HTTPStatus(status).phrase}\n===")
+
+
+def test_first_template_dir_wins(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    write(first, "error.html", "first")
+    write(second, "error.html", "second")
+    write(second, "404.html", "second-404")
+    r = Renderer(template_dirs=[first, second])
+    assert render(r, 500).body == b"first"
+    assert render(r, 404).body == b"second-404"
+
+
+def test_user_template_extends_the_built_in_and_overrides_one_block(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "error.html",
+        '{% extends "friendly_errors/error.html" %}'
+        "{% block footer %}<footer><p>Custom footer for {{ site_name }}</p></footer>{% endblock %}",
+    )
+    rendered = render(Renderer(template_dirs=[tmp_path], site_name="Shop"), 503)
+    body = text_of(rendered)
+    assert "<p>Custom footer for Shop</p></footer>" in body
+    assert "<h1><span" in body and "What you can do" in body and 'class="foot"' not in body
+    csp = header(rendered, "Content-Security-Policy")
+    assert csp is not None and f"style-src {_style_hashes(body)[0]};" in csp
+
+
+def test_user_styles_are_hashed_from_the_output(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "error.html",
+        "<style>p { color: teal }</style><style media=print>p{}</style>"
+        "<style>p { color: teal }</style><p>{{ status }}</p>",
+    )
+    r = Renderer(template_dirs=[tmp_path])
+    for status in (500, 502):  # the second render comes from the cache
+        rendered = render(r, status)
+        hashes = _style_hashes(text_of(rendered))
+        assert header(rendered, "Content-Security-Policy") == (
+            f"default-src 'none'; style-src {hashes[0]} {hashes[1]}; img-src data:; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+
+
+def test_user_template_without_styles_allows_none(tmp_path: Path) -> None:
+    write(tmp_path, "error.html", "<p>plain</p>")
+    csp = header(render(Renderer(template_dirs=[tmp_path])), "Content-Security-Policy")
+    assert csp is not None and "style-src 'none';" in csp
+
+
+def test_overriding_the_built_in_stylesheet_updates_the_csp(tmp_path: Path) -> None:
+    write(tmp_path, "friendly_errors/style.css", "body { color: navy }")
+    rendered = render(Renderer(template_dirs=[tmp_path]))
+    body = text_of(rendered)
+    assert "body { color: navy }" in body
+    csp = header(rendered, "Content-Security-Policy")
+    assert csp is not None and _style_hashes(body)[0] in csp
+
+
+def test_csp_hash_normalises_crlf_like_the_browser(tmp_path: Path) -> None:
+    (tmp_path / "error.html").write_bytes(b"<style>\r\np{}\r\n</style>")
+    csp = header(render(Renderer(template_dirs=[tmp_path])), "Content-Security-Policy")
+    expected = base64.b64encode(hashlib.sha256(b"\np{}\n").digest()).decode()
+    assert csp is not None and expected in csp
+
+
+def test_many_distinct_user_styles_keep_the_cache_bounded(tmp_path: Path) -> None:
+    write(tmp_path, "error.html", "<style>/* {{ request.path }} */</style>")
+    r = Renderer(template_dirs=[tmp_path])
+    for i in range(300):
+        rendered = render(r, path=f"/{i}")
+        assert _style_hashes(text_of(rendered))[0] in (
+            header(rendered, "Content-Security-Policy") or ""
+        )
+
+
+def test_user_text_template_is_used_and_autoescaped(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "5xx.txt",
+        "{{ title }} {{ detail }}|{% autoescape false %}{{ detail }}{% endautoescape %}",
+    )
+    rendered = render(
+        Renderer(template_dirs=[tmp_path]), 503, accept="text/plain", detail="it's <b>"
+    )
+    assert text_of(rendered) == (
+        f"{Catalogue.default().get(503).title} it&#39;s &lt;b&gt;|it's <b>"
+    )
+    assert header(rendered, "Content-Security-Policy") is None
+
+
+def test_template_context_contract(tmp_path: Path) -> None:
+    """Every documented name is present with its documented type (docs/templates.md)."""
+    names: dict[str, type | tuple[type, ...]] = {
+        "format": str, "lang": str, "labels": Mapping, "label_lang_attr": str, "status": int,
+        "status_class": str, "title": str, "summary": str, "description": str, "fault": str,
+        "fault_caption": str, "route": tuple, "causes": tuple, "visitor_fixes": tuple,
+        "developer_fixes": tuple, "other_meanings": tuple, "spec": str, "spec_url": str,
+        "retryable": bool, "site_name": (str, type(None)), "home_url": (str, type(None)),
+        "contact_url": (str, type(None)), "show_developer_info": bool, "request": RequestInfo,
+        "request_id": str, "timestamp": str, "detail": (str, type(None)),
+        "traceback": (str, type(None)), "retry_after": (int, type(None)), "retry_text": str,
+        "can_retry": bool, "support_text": str,
+    }  # fmt: skip
+    write(tmp_path, "error.html", "{{ info.code }}")
+    r = Renderer(template_dirs=[tmp_path])
+    seen: dict[str, Any] = {}
+    original = r._env.get_template("error.html").render
+
+    def spy(values: dict[str, Any]) -> str:
+        seen.update(values)
+        return original(values)
+
+    r._env.get_template("error.html").render = spy  # type: ignore[method-assign]
+    assert render(r, 502).body == b"502"
+    assert set(seen) == set(names) | {"info"}
+    for name, kind in names.items():
+        assert isinstance(seen[name], kind), name
+    step = seen["route"][0]
+    assert (step.kind, step.key, step.state) == ("node", "browser", "ok")
+
+
+# -- failures ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "accept", "fmt"),
+    [
+        ("{{ 1/0 }}", CHROME_ACCEPT, Format.HTML),
+        ("{{ nothing.method() }}", CHROME_ACCEPT, Format.HTML),
+        ("{{ info.no_such_field }}", CHROME_ACCEPT, Format.HTML),
+        ("{{ 1/0 }}", "text/plain", Format.TEXT),
+    ],
+    ids=["division", "undefined-call", "undefined-attribute", "text"],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_failing_user_template_serves_the_fallback_and_logs_once(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    source: str,
+    accept: str,
+    fmt: Format,
+    method: str,
+) -> None:
+    write(tmp_path, "error.html", source)
+    write(tmp_path, "error.txt", source)
+    r = Renderer(template_dirs=[tmp_path])
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        rendered = render(r, 503, accept=accept, method=method)
+    records = [rec for rec in caplog.records if rec.name == "friendly_errors"]
+    assert len(records) == 1
+    assert records[0].exc_info is not None and records[0].levelno == logging.ERROR
+    assert "503" in records[0].getMessage()
+    assert rendered.status == 503
+    assert rendered.format is fmt
+    get_body = render(r, 503, accept=accept).body
+    assert rendered.body == (b"" if method == "HEAD" else get_body)
+    assert header(rendered, "Content-Length") == str(len(get_body))
+    assert b"503 Service Unavailable" in get_body
+
+
+class Unprintable:
+    """A detail that breaks every format's serialiser: not JSON, and no string form."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+@pytest.mark.parametrize(
+    ("accept", "check"),
+    [
+        (
+            "application/json",
+            lambda b: (
+                json.loads(b) == {"type": "about:blank", "title": "Bad Gateway", "status": 502}
+            ),
+        ),
+        ("application/xml", lambda b: ET.fromstring(b).findtext(NS + "status") == "502"),
+        ("text/plain", lambda b: b.startswith(b"502 Bad Gateway\n")),
+        (CHROME_ACCEPT, lambda b: b"<h1>502 Bad Gateway</h1>" in b),
+    ],
+    ids=["json", "xml", "text", "html"],
+)
+def test_fallback_for_every_format(
+    caplog: pytest.LogCaptureFixture, accept: str, check: Any
+) -> None:
+    catalogue = Catalogue.default()
+    r = Renderer(catalogue=catalogue)
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        rendered = render(r, 502, accept=accept, detail=Unprintable())
+    assert check(rendered.body)
+    assert header(rendered, "Content-Length") == str(len(rendered.body))
+    assert len(caplog.records) == 1
+
+
+def test_fallback_html_has_a_strict_csp_and_no_style() -> None:
+    rendered = render(Renderer(frame_ancestors="'self'"), 418, detail=Unprintable())
+    assert header(rendered, "Content-Security-Policy") == (
+        "default-src 'none'; style-src 'none'; img-src data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'self'"
+    )
+    assert b"<h1>418 I'm a Teapot</h1>" in rendered.body
+
+
+def test_fallback_for_an_unregistered_code_says_error() -> None:
+    rendered = render(Renderer(), 599, accept="application/json", detail=Unprintable())
+    assert json.loads(rendered.body)["title"] == "Error"
+
+
+class ExplodingHeaders(Mapping[str, str]):
+    def __getitem__(self, key: str) -> str:
+        raise RuntimeError("broken mapping")
+
+    def __iter__(self) -> Iterator[str]:
+        raise RuntimeError("broken mapping")
+
+    def __len__(self) -> int:
+        return 0
+
+
+@pytest.mark.parametrize("status", [204, 503], ids=str)
+def test_a_broken_request_still_gets_a_response(
+    caplog: pytest.LogCaptureFixture, status: int
+) -> None:
+    req = RequestInfo("GET", "/", headers=ExplodingHeaders())
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        rendered = Renderer().render(status, req, request_id="x")
+    assert rendered.status == status and rendered.format is Format.HTML
+    assert (rendered.body == b"") is (status == 204)
+    assert len(caplog.records) == 1
+
+
+@pytest.mark.parametrize("status", [42, 1000, True, "500"], ids=["low", "high", "bool", "str"])
+def test_invalid_status_becomes_500(caplog: pytest.LogCaptureFixture, status: Any) -> None:
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        rendered = render(Renderer(), status)
+    assert rendered.status == 500 and b"Internal Server Error" in rendered.body
+    assert len(caplog.records) == 1
+
+
+def test_not_a_request_at_all(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        rendered = Renderer().render("nonsense", None, request_id="x")  # type: ignore[arg-type]
+    assert rendered.status == 500 and rendered.format is Format.HTML
+    assert len(caplog.records) == 1
+
+
+def test_http_status_enum_is_accepted() -> None:
+    rendered = render(Renderer(), http.HTTPStatus.SERVICE_UNAVAILABLE, accept="application/json")
+    assert rendered.status == 503 and type(rendered.status) is int
+    assert json.loads(rendered.body)["status"] == 503
+
+
+# -- construction ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"catalogue": {}}, TypeError, "catalogue"),
+        ({"default_format": "html"}, TypeError, "default_format"),
+        ({"show_developer_info": 1}, TypeError, "show_developer_info"),
+        ({"site_name": 3}, TypeError, "site_name"),
+        ({"site_name": " "}, ValueError, "site_name"),
+        ({"site_name": "a\nb"}, ValueError, "site_name"),
+        ({"home_url": "javascript:alert(1)"}, ValueError, "home_url"),
+        ({"home_url": b"/"}, TypeError, "home_url"),
+        ({"contact_url": "https://x.example/a b"}, ValueError, "contact_url"),
+        ({"contact_url": "https://x.example/\r\nSet-Cookie: a"}, ValueError, "contact_url"),
+        ({"problem_type": "https://e.example/{status}"}, ValueError, "problem_type"),
+        ({"problem_type": "https://e.example/{code"}, ValueError, "problem_type"),
+        ({"problem_type": "https://e.example/{0}"}, ValueError, "problem_type"),
+        ({"problem_type": ""}, ValueError, "problem_type"),
+        ({"problem_type": None}, TypeError, "problem_type"),
+        ({"problem_instance": "urn:{request_id}{code}"}, ValueError, "problem_instance"),
+        ({"problem_instance": "{path.x}"}, ValueError, "problem_instance"),
+        ({"frame_ancestors": "'self'; script-src *"}, ValueError, "frame_ancestors"),
+        ({"frame_ancestors": "'self'\r\nX: y"}, ValueError, "frame_ancestors"),
+        ({"frame_ancestors": ""}, ValueError, "frame_ancestors"),
+        ({"frame_ancestors": None}, TypeError, "frame_ancestors"),
+        ({"template_dirs": "templates"}, TypeError, "template_dirs"),
+        ({"template_dirs": [None]}, TypeError, "template_dirs"),
+        ({"template_dirs": ["/no/such/dir"]}, ValueError, "/no/such/dir"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_options_fail_at_construction(
+    options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        Renderer(**options)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"error.html": "{% if %}"}, "error.html, line 1"),
+        ({"5xx.html": "ok\n{{ x | no_such_filter }}"}, "5xx.html, line 2: No filter named"),
+        ({"404.txt": "{% block a %}"}, "404.txt, line 1"),
+        ({"error.html": '{% extends "base.html" %}'}, "template 'base.html' not found"),
+        (
+            {"error.html": '{% include "part.html" %}', "part.html": "{% endif %}"},
+            "part.html, line 1",
+        ),
+        ({"friendly_errors/error.html": "{{"}, "friendly_errors/error.html, line 1"),
+    ],
+    ids=["syntax", "filter", "text", "missing-parent", "broken-partial", "builtin-override"],
+)
+def test_broken_user_templates_fail_at_construction_naming_the_file(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    for name, source in files.items():
+        write(tmp_path, name, source)
+    with pytest.raises(ValueError, match=r"template_dirs: .*" + re.escape(message)):
+        Renderer(template_dirs=[tmp_path])
+
+
+def test_template_checks_skip_what_cannot_be_resolved_before_rendering(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "error.html",
+        '{% include "optional.html" ignore missing %}{% include site_name or "x" ignore missing %}'
+        "{{ status }}",
+    )
+    write(tmp_path, "notes.html", "{% this is not a template %}")
+    write(tmp_path, "readme.md", "{{")
+    assert render(Renderer(template_dirs=[tmp_path]), 500).body == b"500"
+
+
+def test_template_that_is_not_utf8_fails_at_construction(tmp_path: Path) -> None:
+    (tmp_path / "error.html").write_bytes(b"caf\xe9")
+    with pytest.raises(
+        ValueError, match=r"template_dirs: template 'error.html' is not valid UTF-8"
+    ):
+        Renderer(template_dirs=[tmp_path])
+
+
+def test_accepted_option_forms(tmp_path: Path) -> None:
+    Renderer(
+        template_dirs=(str(tmp_path),),
+        home_url="/",
+        contact_url="tel:+441234",
+        problem_instance="{path}",
+        frame_ancestors=" 'self' ",
+        catalogue=Catalogue.empty(),
+    )
+
+
+# -- languages ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def french() -> Renderer:
+    catalogue = Catalogue.default().extend(
+        {
+            503: {
+                "title": "Service indisponible",
+                "summary": "Le serveur ne peut pas répondre pour l'instant.",
+            }
+        },
+        locale="fr",
+    )
+    return Renderer(catalogue=catalogue)
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "lang"),
+    [
+        ("fr-CH, fr;q=0.9, en;q=0.8", "fr"),
+        ("de, en;q=0.5", "en"),
+        ("fr;q=0, en", "en"),
+        (";;;q=abc,,\x00", "en"),
+    ],
+    ids=["fr", "fallback", "refused", "malformed"],
+)
+def test_language_is_negotiated(french: Renderer, accept_language: str, lang: str) -> None:
+    for accept in ACCEPTS.values():
+        rendered = render(french, 503, accept=accept, headers={"accept_language": accept_language})
+        assert header(rendered, "Content-Language") == lang
+
+
+def test_french_page(french: Renderer) -> None:
+    rendered = render(french, 503, headers={"accept_language": "fr"})
+    body = text_of(rendered)
+    assert '<html lang="fr">' in body
+    assert "Service indisponible" in body and "l&#39;instant" in body
+    # The built-in labels are English, and say so to screen readers.
+    assert '<h2 id="what-happened" lang="en">What happened</h2>' in body
+    problem = json.loads(
+        render(french, 503, accept="application/json", headers={"accept_language": "fr"}).body
+    )
+    assert problem["title"] == "Service indisponible"
+
+
+def test_english_page_has_no_redundant_lang_attributes(renderer: Renderer) -> None:
+    assert text_of(render(renderer, headers={"accept_language": "en-GB"})).count(' lang="en"') == 1
+
+
+def test_locales_that_cannot_be_headers_are_never_negotiated() -> None:
+    catalogue = Catalogue.default().extend({503: {"title": "x"}}, locale="e\nvil")
+    rendered = render(Renderer(catalogue=catalogue), 503, headers={"accept_language": "e\nvil"})
+    assert header(rendered, "Content-Language") == "en"
+
+
+# -- hostile input -----------------------------------------------------------------------------
+
+EVIL = '<script>alert("x")</script>\'"&\r\n\x00\udcff\ud800'
+
+
+@pytest.mark.parametrize("accept", ACCEPTS.values(), ids=ACCEPTS.keys())
+def test_hostile_values_are_escaped_or_encoded(accept: str) -> None:
+    r = Renderer(problem_instance="/errors/{request_id}?at={path}")
+    rendered = r.render(
+        500,
+        RequestInfo(
+            "GET" + EVIL,
+            "/" + EVIL,
+            query="q=" + EVIL,
+            headers={"accept": accept, "accept-language": EVIL, "user-agent": EVIL, "host": EVIL},
+        ),
+        request_id=EVIL,
+        detail=EVIL,
+        traceback=EVIL,
+    )
+    body = rendered.body
+    body.decode("utf-8")  # strict: always valid UTF-8
+    if rendered.format is not Format.TEXT:
+        assert b"<script" not in body
+    assert b"\x00" not in body.replace(b"\\u0000", b"")
+    if rendered.format is Format.JSON:
+        problem = json.loads(body)
+        assert problem["detail"] == EVIL.replace("\udcff", "\ufffd").replace("\ud800", "\ufffd")
+        assert "\n" not in problem["instance"] and "<" not in problem["instance"]
+    if rendered.format is Format.XML:
+        ET.fromstring(body)
+    if rendered.format is Format.HTML:
+        assert "&lt;script&gt;" in body.decode()
+
+
+def test_huge_values_are_shortened_on_the_page(renderer: Renderer) -> None:
+    body = text_of(render(renderer, path="/" + "a" * 10_000, request_id="r" * 10_000))
+    assert "a" * 299 + "\u2026" not in body
+    assert "a" * 298 + "\u2026" in body
+    assert len(body) < 25_000
+
+
+header_text = st.text(st.characters(codec="latin-1"), max_size=60) | st.sampled_from(
+    [CHROME_ACCEPT, "application/json", "text/plain;q=0.5, application/xml", "*/*", "fr, en;q=0.1"]
+)
+any_text = (
+    st.text(max_size=80) | st.just(EVIL) | st.text(st.characters(codec="latin-1"), max_size=20)
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    status=st.integers(100, 999),
+    method=st.sampled_from(["GET", "HEAD", "POST", "DELETE", "get", EVIL]),
+    path=any_text,
+    query=any_text,
+    headers=st.dictionaries(
+        st.sampled_from(["accept", "accept-language", "x-requested-with", "user-agent"]),
+        header_text,
+    ),
+    request_id=any_text,
+    detail=st.none() | any_text,
+    traceback=st.none() | any_text,
+    retry_after=st.none() | st.integers(-10, 10**9),
+    response_content_type=st.none() | header_text,
+)
+def test_render_never_fails_whatever_the_input(
+    status: int,
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    request_id: str,
+    detail: str | None,
+    traceback: str | None,
+    retry_after: int | None,
+    response_content_type: str | None,
+) -> None:
+    r = _HYPOTHESIS_RENDERER
+    rendered = r.render(
+        status,
+        RequestInfo(method, "/" + path + "<script>", query, headers),
+        request_id=request_id + "<script>",
+        detail=None if detail is None else detail + "<script>",
+        traceback=traceback,
+        retry_after=retry_after,
+        response_content_type=response_content_type,
+    )
+    assert rendered.status == status
+    for name, value in rendered.headers:
+        value.encode("latin-1")
+        assert "\r" not in value and "\n" not in value, name
+    if status < 200 or status in (204, 205, 304):
+        assert rendered.body == b""
+        return
+    assert header(rendered, "Content-Length") == (
+        str(len(rendered.body)) if method != "HEAD" else header(rendered, "Content-Length")
+    )
+    body = rendered.body
+    if method == "HEAD":
+        assert body == b""
+        return
+    assert header(rendered, "Content-Length") == str(len(body))
+    body.decode("utf-8")
+    if rendered.format is not Format.TEXT:
+        assert b"<script" not in body
+    if rendered.format is Format.JSON:
+        assert json.loads(body)["status"] == status
+    elif rendered.format is Format.XML:
+        assert ET.fromstring(body).findtext(NS + "status") == str(status)
+
+
+_HYPOTHESIS_RENDERER = Renderer(problem_instance="urn:x:{request_id}:{path}")
