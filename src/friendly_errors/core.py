@@ -107,7 +107,7 @@ class DetailCollector:
         if media_type == "application/json" or media_type.endswith("+json"):
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 # RecursionError: 8 KB of "[[[[" nests deeper than the parser will go.
                 return None
             if isinstance(data, dict):

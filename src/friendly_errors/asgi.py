@@ -1,0 +1,300 @@
+"""Pure ASGI 3 glue between an application and the shared error core.
+
+Nothing here decides what an error page says or which headers survive; :mod:`friendly_errors.core`
+does. This module only watches the messages an app sends, holds back the start of a response that will
+be replaced, and moves bytes. Starlette is never imported, so the middleware wraps any ASGI app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final, Literal, TypedDict
+
+from friendly_errors.core import DetailCollector, ErrorHandler
+from friendly_errors.rendering import RequestInfo
+
+__all__ = ["FriendlyErrorsMiddleware"]
+
+logger = logging.getLogger("friendly_errors")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+# The parameter is Any on purpose: Starlette types ``send`` as taking a MutableMapping while
+# asgiref and uvicorn type it as taking a union of TypedDicts, and neither is a subtype of the other.
+# Accepting Any lets both kinds of server call us, and both kinds of app be wrapped, without casts.
+Send = Callable[[Any], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _ResponseStart(TypedDict):
+    type: Literal["http.response.start"]
+    status: int
+    headers: list[tuple[bytes, bytes]]
+
+
+class _ResponseBody(TypedDict):
+    type: Literal["http.response.body"]
+    body: bytes
+    more_body: bool
+
+
+# The responder's states: plain small ints, the cheapest thing the hot path can compare.
+_WAITING: Final = 0  # nothing sent yet, no start message seen
+_PASSING: Final = 1  # the app's start went to the server; we are out of the way
+_HOLDING: Final = 2  # the app's start is held back; its body is being drained
+_REPLACED: Final = 3  # our page went out; whatever the app sends now is dropped
+
+
+class FriendlyErrorsMiddleware:
+    """Replace error responses and unhandled exceptions with a negotiated friendly error.
+
+    ``options`` are forwarded to :class:`~friendly_errors.core.ErrorHandler` and validated here, so a
+    misspelt or ill-typed option stops the app at start-up instead of at its first error.
+    """
+
+    # ``app`` is positional-only so that no option name can ever collide with it, and so that type
+    # checkers accept the class where Starlette's ``add_middleware`` expects a middleware factory.
+    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
+        self.app = app
+        self.handler = ErrorHandler(**options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            # Lifespan and websocket traffic is none of our business, and must not pay for us.
+            await self.app(scope, receive, send)
+            return
+        # Built field by field rather than through an __init__: CPython 3.11 does not specialise
+        # calls to a Python class, and that call alone was about a tenth of what a passed-through
+        # request costs us (benchmarks/bench_asgi.py).
+        responder = _blank(_Responder)
+        responder.handler = self.handler
+        responder.scope = scope
+        responder.server_receive = receive
+        responder.server_send = send
+        responder.state = _WAITING
+        try:
+            await self.app(scope, responder.receive, responder.send)
+        except Exception as exc:
+            if not await responder.absorbed(exc):
+                raise
+        else:
+            if responder.state != _PASSING:
+                await responder.finished()
+
+
+class _Responder:
+    """Everything one request needs; the middleware instance stays free of per-request state.
+
+    ``send`` and ``receive`` are plain functions that return the awaitable of whatever handles the
+    message. Once a response passes through they hand back the server's own coroutines, so a normal
+    response costs one attribute check per message and no coroutine frame of ours.
+    """
+
+    __slots__ = (
+        "_collector",
+        "_held",
+        "disconnected",
+        "handler",
+        "scope",
+        "server_receive",
+        "server_send",
+        "state",
+    )
+    # Set by FriendlyErrorsMiddleware.__call__ for every request:
+    handler: ErrorHandler
+    scope: Scope
+    server_receive: Receive
+    server_send: Send
+    state: int
+    # Set only when needed, and read only after that (or through _gone):
+    #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
+    disconnected: bool
+    _held: Message
+    _collector: DetailCollector
+
+    @property
+    def _gone(self) -> bool:
+        # ``disconnected`` is left unset on the pass-through path, which saves a store per request.
+        return getattr(self, "disconnected", False)
+
+    # -- what the app calls ---------------------------------------------------------------------
+
+    def send(self, message: Message) -> Awaitable[None]:
+        state = self.state
+        if state == _PASSING:
+            return self.server_send(message)
+        if (
+            state == _WAITING
+            and message["type"] == "http.response.start"
+            and message["status"] not in self.handler.intercept
+        ):
+            # The one decision a normal response pays for: a set lookup on the start message.
+            self.state = _PASSING
+            return self.server_send(message)
+        return self._other(message)
+
+    def receive(self) -> Awaitable[Message]:
+        if self.state == _PASSING:
+            return self.server_receive()
+        return self._watch_receive()
+
+    # -- the slow path --------------------------------------------------------------------------
+
+    def _other(self, message: Message) -> Awaitable[None]:
+        if self.state == _HOLDING:
+            return self._drain(message)
+        if self.state == _REPLACED:
+            # Our page is out: late body chunks or trailers of the replaced response go nowhere.
+            return _nothing()
+        if message["type"] == "http.response.start":
+            return self._hold(message)
+        # Anything sent before the start (``http.response.debug`` from Starlette's TestClient, say)
+        # is forwarded untouched.
+        return self._forward_early(message)
+
+    async def _forward_early(self, message: Message) -> None:
+        try:
+            await self.server_send(message)
+        except OSError:
+            # The server only fails a send when the client has gone; the app's reaction to that
+            # failure must not turn into a 500 for nobody.
+            self.disconnected = True
+            raise
+
+    async def _hold(self, message: Message) -> None:
+        headers = _decode(message.get("headers", ()))
+        if self.handler.leaves_alone(headers):
+            self.state = _PASSING
+            await self.server_send(message)
+            return
+        self.state = _HOLDING
+        self._held = message
+        self._collector = self.handler.collector(headers)
+
+    async def _drain(self, message: Message) -> None:
+        """Keep a few KB of the body being replaced and drop the rest, whatever its size."""
+        if message["type"] == "http.response.body":
+            self._collector.feed(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        # The last body message (or a ``pathsend``, which ends a body by itself): time to answer.
+        await self._replace(self._held["status"], held=True)
+
+    async def _watch_receive(self) -> Message:
+        message = await self.server_receive()
+        if message["type"] == "http.disconnect":
+            self.disconnected = True
+        return message
+
+    # -- endings --------------------------------------------------------------------------------
+
+    async def absorbed(self, exc: Exception) -> bool:
+        """Whether the app's exception ends here; it does only if nothing has reached the server yet.
+
+        An absorbed exception is not re-raised: ``report`` has logged it once with its traceback and
+        the visitor has a page. Re-raising would make the server log it a second time and drop a
+        keep-alive connection that is perfectly healthy.
+        """
+        if self.state == _PASSING or self.state == _REPLACED:
+            # The server has a start line already: only it can signal the failure, by cutting the
+            # connection short, and it logs the exception itself.
+            return False
+        if self._gone:
+            # Nobody is listening, and a client hanging up is not a server error.
+            logger.debug("Client went away while the app was failing", exc_info=exc)
+            return True
+        if not self.handler.intercepts(500):
+            return False
+        await self._replace(500, exception=exc)
+        return True
+
+    async def finished(self) -> None:
+        """The app returned normally but left its response unfinished or never started it."""
+        if self.state == _HOLDING:
+            await self._replace(self._held["status"], held=True)
+        elif self.state == _WAITING and not self._gone and self.handler.intercepts(500):
+            problem = RuntimeError("The ASGI app returned without starting a response")
+            await self._replace(500, exception=problem)
+
+    async def _replace(
+        self, status: int, *, held: bool = False, exception: Exception | None = None
+    ) -> None:
+        """Send the friendly response for ``status``; ``held`` when it replaces the held response.
+
+        Only the held response lends its headers and detail: a 500 raised while it was draining is a
+        different response.
+        """
+        handler = self.handler
+        self.state = _REPLACED
+        original: list[tuple[str, str]] = []
+        detail = None
+        if held:
+            original = _decode(self._held.get("headers", ()))
+            detail = self._collector.detail(handler.catalogue.get(status).title)
+        request = self._request_info()
+        request_id = handler.request_id(request.headers)
+        rendered = handler.respond(
+            status,
+            request,
+            request_id=request_id,
+            original_headers=original,
+            detail=detail,
+            exception=exception,
+        )
+        # Sent exactly as rendered: the renderer frames the body itself (Content-Length, and an
+        # empty body for HEAD), so nothing here can contradict it.
+        start: _ResponseStart = {
+            "type": "http.response.start",
+            "status": rendered.status,
+            "headers": [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in rendered.headers
+            ],
+        }
+        body: _ResponseBody = {
+            "type": "http.response.body",
+            "body": rendered.body,
+            "more_body": False,
+        }
+        pending = handler.report(
+            status, request, request_id=request_id, scope=self.scope, exception=exception
+        )
+        try:
+            try:
+                await self.server_send(start)
+                await self.server_send(body)
+            except OSError:
+                # The client is gone; the error was real all the same and is still reported.
+                logger.debug("Client went away before the error page (request ID %s)", request_id)
+        finally:
+            if pending is not None:
+                await pending
+
+    def _request_info(self) -> RequestInfo:
+        scope = self.scope
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope.get("headers", ()):
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list.
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        return RequestInfo(
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+        )
+
+
+_blank = object.__new__
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _decode(raw: Any) -> list[tuple[str, str]]:
+    """ASGI headers are bytes; the core speaks latin-1 text, the only lossless reading of them."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]

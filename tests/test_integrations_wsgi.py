@@ -1,0 +1,100 @@
+"""The Flask and Django helpers: what they install, what they refuse, and life without the framework."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import django.core.wsgi
+import pytest
+from flask import Flask
+
+from friendly_errors.integrations import django as django_integration
+from friendly_errors.integrations.flask import init_app
+from friendly_errors.wsgi import FriendlyErrorsWSGIMiddleware
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+
+# -- Flask ---------------------------------------------------------------------------------------
+
+
+def test_init_app_wraps_wsgi_app_and_keeps_the_flask_object() -> None:
+    app = Flask("helpers")
+    original = app.wsgi_app
+    middleware = init_app(app, intercept=["5xx"])
+    assert app.wsgi_app is middleware
+    assert middleware.app == original
+    assert middleware.handler.intercepts(503)
+
+    @app.route("/")
+    def index() -> tuple[str, int]:
+        return "busy", 503
+
+    response = app.test_client().get("/", headers={"Accept": "application/json"})
+    assert response.status_code == 503
+    assert response.json is not None
+    assert response.json["status"] == 503
+
+
+def test_init_app_checks_options_before_touching_the_app() -> None:
+    app = Flask("helpers")
+    original = app.wsgi_app
+    with pytest.raises(TypeError, match="debug must be True or False"):
+        init_app(app, debug="no")
+    assert app.wsgi_app == original
+
+
+def test_init_app_refuses_what_is_not_a_flask_app() -> None:
+    def bare(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return []
+
+    with pytest.raises(TypeError, match="FriendlyErrorsWSGIMiddleware"):
+        init_app(bare)  # type: ignore[arg-type]
+
+
+def test_init_app_without_flask_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "flask", None)
+    with pytest.raises(ImportError, match=r"friendly-http-errors\[flask\]"):
+        init_app(object())  # type: ignore[arg-type]
+
+
+# -- Django --------------------------------------------------------------------------------------
+
+
+def test_get_wsgi_application_wraps_djangos_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    def handler(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return []
+
+    monkeypatch.setattr(django.core.wsgi, "get_wsgi_application", lambda: handler)
+    application = django_integration.get_wsgi_application(intercept=[502])
+    assert isinstance(application, FriendlyErrorsWSGIMiddleware)
+    assert application.app is handler
+    assert application.handler.intercepts(502)
+    assert not application.handler.intercepts(500)
+
+
+def test_get_wsgi_application_without_django_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "django.core.wsgi", None)
+    with pytest.raises(ImportError, match=r"friendly-http-errors\[django\]"):
+        django_integration.get_wsgi_application()
+
+
+# -- optional stays optional ---------------------------------------------------------------------
+
+
+def test_importing_the_helpers_imports_no_framework() -> None:
+    code = (
+        "import sys, friendly_errors.wsgi, friendly_errors.integrations.flask, "
+        "friendly_errors.integrations.django; "
+        "print(sorted(m for m in ('flask', 'django', 'werkzeug') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,181 @@
+"""The WSGI middleware behind real servers, read off a raw socket.
+
+An HTTP client library would hide exactly the failures these tests look for: it drops a HEAD body,
+forgives a Content-Length that lies or retries on a cut connection. Each server runs once per module
+in a subprocess on a free 127.0.0.1 port and is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers import Response, Server, python, read_response, running
+
+pytestmark = pytest.mark.wire
+
+HERE = Path(__file__).resolve().parent
+
+SERVERS = {
+    "gunicorn-sync": [
+        python(), "-m", "gunicorn", "--bind", "{host}:{port}", "--workers", "1",
+        "--worker-class", "sync", "wsgi_app:app",
+    ],
+    "gunicorn-gthread": [
+        python(), "-m", "gunicorn", "--bind", "{host}:{port}", "--workers", "1",
+        "--worker-class", "gthread", "--threads", "4", "wsgi_app:app",
+    ],
+    "waitress": [
+        python(), "-m", "waitress", "--listen={host}:{port}", "--threads=4", "wsgi_app:app",
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=list(SERVERS))
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    env = {"PYTHONPATH": str(HERE)}
+    with running(SERVERS[request.param], cwd=HERE, env=env, ready_timeout=20) as started:
+        yield started
+
+
+class Connection:
+    """One connection: requests go out one at a time, responses are read by their framing."""
+
+    def __init__(self, server: Server) -> None:
+        self.sock = server.connect(timeout=10)
+        self.reader = self.sock.makefile("rb")
+
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> Response:
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        return read_response(self.reader, head_request=method == "HEAD")
+
+    def closed(self, timeout: float = 5.0) -> bool:
+        """Whether the server has closed (or reset) the connection, waiting up to ``timeout``."""
+        self.sock.settimeout(timeout)
+        try:
+            return self.reader.read1(1) == b""
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def conn(server: Server) -> Iterator[Connection]:
+    connection = Connection(server)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _next_is_intact(server: Server, conn: Connection, response: Response) -> None:
+    """Stray body bytes would be read as the next status line, or as bytes before the close.
+
+    gunicorn's sync worker closes every connection after one response; the others keep it alive.
+    """
+    if response.header("connection") != ["close"]:
+        after = conn.request("GET", "/ok")
+        assert (after.status, after.body) == (200, b"hello")
+        return
+    assert conn.closed(), "bytes followed a response that announced Connection: close"
+    fresh = Connection(server)
+    try:
+        after = fresh.request("GET", "/ok")
+        assert (after.status, after.body) == (200, b"hello")
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("path", ["/503", "/late-502"])
+def test_a_replaced_response_is_framed_exactly(server: Server, conn: Connection, path: str) -> None:
+    response = conn.request("GET", path, {"Accept": "text/html"})
+    assert response.status == int(path[-3:])
+    assert response.complete
+    assert response.header("content-length") == [str(len(response.body))]
+    assert response.body.lstrip().lower().startswith(b"<!doctype html")
+    assert b"upstream sent garbage" not in response.body
+    _next_is_intact(server, conn, response)
+
+
+def test_the_apps_retry_after_and_detail_survive(conn: Connection) -> None:
+    response = conn.request("GET", "/503", {"Accept": "application/json"})
+    assert response.header("retry-after") == ["30"]
+    assert b'"detail":"Down for maintenance"' in response.body
+    assert response.head.startswith(b"HTTP/1.1 503 Service Unavailable")
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json", "text/plain"])
+def test_head_gets_headers_and_not_one_byte_of_body(
+    server: Server, conn: Connection, accept: str
+) -> None:
+    head = conn.request("HEAD", "/503", {"Accept": accept})
+    assert head.status == 503
+    assert int(head.header("content-length")[0]) > 0
+    _next_is_intact(server, conn, head)
+
+
+def test_an_exception_is_a_500_page_logged_once(server: Server, conn: Connection) -> None:
+    response = conn.request("GET", "/boom", {"Accept": "application/json"})
+    assert response.status == 500
+    assert response.complete
+    assert response.header("content-length") == [str(len(response.body))]
+    _next_is_intact(server, conn, response)
+    output = _wait_for(server, "RuntimeError: wire-boom")
+    # Ours, exactly once; the server never saw the exception, so it logged nothing of its own.
+    assert output.count("RuntimeError: wire-boom") == 1
+    assert "LOG friendly_errors ERROR Unhandled exception while serving GET /boom" in output
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        pytest.param("/stream-then-fail", "wire-midway", id="handed-off"),
+        pytest.param("/late-stream-then-fail", "wire-late-midway", id="late-start"),
+    ],
+)
+def test_an_exception_after_the_start_truncates_the_response(
+    server: Server, conn: Connection, path: str, message: str
+) -> None:
+    response = conn.request("GET", path)
+    assert response.status == 200
+    assert response.body == b"first-chunk"
+    assert not response.complete, "the response looked whole though the app failed midway"
+    assert conn.closed()
+    output = _wait_for(server, f"RuntimeError: {message}")
+    # The server logged it; the middleware did not add a second report.
+    assert f"RuntimeError: {message}" in output
+    assert f"Unhandled exception while serving GET {path}" not in output
+
+
+def test_a_streamed_200_reaches_the_client_before_the_app_finishes(server: Server) -> None:
+    with server.connect(timeout=10) as sock:
+        sock.sendall(b"GET /slow-stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        started = time.monotonic()
+        received = b""
+        sock.settimeout(1.5)
+        while b"first-chunk" not in received:
+            data = sock.recv(65536)
+            assert data, "connection closed early"
+            received += data
+        assert time.monotonic() - started < 1.5
+        assert b"second-chunk" not in received
+
+
+def _wait_for(server: Server, text: str, timeout: float = 5.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        output = server.output()
+        if text in output or time.monotonic() > deadline:
+            # Give a second log line, if any were coming, the time to arrive.
+            time.sleep(0.2)
+            return server.output()
+        time.sleep(0.05)
