@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,13 @@ def test_a_closed_pipe_is_not_a_traceback() -> None:
     assert proc.wait(timeout=60) == 0
     assert first.startswith(b"100")
     assert b"Traceback" not in err
+
+
+def test_python_dash_m_runs_the_same_command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["friendly_errors", "explain", "504"])
+    with pytest.raises(SystemExit) as exc_info:
+        runpy.run_module("friendly_errors", run_name="__main__")
+    assert exc_info.value.code == 0
+    assert capsys.readouterr().out.startswith("504 Gateway Timeout")

@@ -3,6 +3,9 @@
 Every failure a user can cause (a bad code, an unknown flag, an unreadable catalogue file) ends with one
 line on stderr and a non-zero exit, never a traceback: this is a tool people run while something else is
 already broken.
+
+``demo``, ``export`` and ``serve`` import what they need when they run, so ``explain`` stays quick and
+works without the ``server`` extra.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 from friendly_errors.catalogue import Catalogue, CatalogueError, Fault, StatusInfo
 
@@ -138,6 +143,131 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_port(value: str) -> int:
+    text = value.strip()
+    if not text.isdigit() or int(text) > 65535:
+        raise UsageError(
+            f"--port: {value!r} is not a port number (expected 1 to 65535, or 0 for any)"
+        )
+    return int(text)
+
+
+_FORMAT_NAMES = {"html": "html", "json": "json", "txt": "text", "text": "text", "xml": "xml"}
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _export_codes(value: str, catalogue: Catalogue) -> list[int]:
+    """``--codes``: a class means the catalogue's codes in it, a code or range means exactly that.
+
+    Expanding ``5xx`` to all hundred numbers would write pages for codes nobody sends; the catalogue
+    knows which ones exist.
+    """
+    known = catalogue.codes()
+    codes: set[int] = set()
+    for part in _split(value):
+        if len(part) == 3 and part[0] in "123456789" and part[1:].lower() == "xx":
+            codes.update(c for c in known if c // 100 == int(part[0]))
+        else:
+            codes.update(parse_codes(part))
+    for code in sorted(codes):
+        if not 400 <= code <= 599:
+            raise UsageError(f"--codes: {code} is not an error status (export writes 400 to 599)")
+    if not codes:
+        raise UsageError(f"--codes: {value!r} names no status code")
+    return sorted(codes)
+
+
+def _page_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The middleware options that shape a page, from the flags, checked the way the middleware does."""
+    from friendly_errors.core import ErrorHandler
+
+    for directory in args.template_dirs or ():
+        if not os.path.isdir(directory):
+            raise UsageError(f"--template-dir: {directory!r} is not a directory")
+    options: dict[str, Any] = {
+        "catalogue": _load_catalogue(args),
+        "template_dirs": list(args.template_dirs or ()),
+        "site_name": args.site_name,
+        "home_url": args.home_url,
+        "contact_url": args.contact_url,
+    }
+    try:
+        ErrorHandler(**options)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    return options
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from friendly_errors.demo import run_demo
+    from friendly_errors.server import ServeError
+
+    port = parse_port(args.port)
+    try:
+        run_demo(host=args.host, port=port)
+    except ServeError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from friendly_errors.server import ErrorPageApp, ServeError, run_app
+
+    port = parse_port(args.port)
+    app = ErrorPageApp(**_page_options(args))
+    # The app's log line per page carries ingress-nginx's context; without a handler it would be lost.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    try:
+        run_app(
+            app,
+            host=args.host,
+            port=port,
+            banner="friendly-errors serve: error pages on {url}/<code>, health on {url}/healthz "
+            "(Ctrl+C stops it)",
+        )
+    except ServeError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from friendly_errors.export import ExportError, export
+    from friendly_errors.negotiation import Format
+
+    formats = []
+    for name in _split(args.formats):
+        if name.lower() not in _FORMAT_NAMES:
+            raise UsageError(
+                f"--formats: {name!r} is not a format (choose from html, json, txt, xml)"
+            )
+        formats.append(Format(_FORMAT_NAMES[name.lower()]))
+    if not formats:
+        raise UsageError("--formats: name at least one format")
+    options = _page_options(args)
+    codes = _export_codes(args.codes, options["catalogue"])
+    try:
+        result = export(
+            args.directory,
+            codes=codes,
+            formats=formats,
+            locales=_split(args.locales),
+            error_page_server=args.error_page_server,
+            **options,
+        )
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    for warning in result.warnings:
+        print(f"friendly-errors: warning: {warning}", file=sys.stderr)
+    print(
+        f"Wrote {result.pages} pages and configuration for nginx, Apache, Caddy, HAProxy and "
+        f"Traefik to {result.directory} (see README.txt there)."
+    )
+    return 0
+
+
 def _width() -> int:
     return max(40, min(80, shutil.get_terminal_size((80, 24)).columns))
 
@@ -147,16 +277,34 @@ def build_parser() -> argparse.ArgumentParser:
         prog="friendly-errors",
         description="Explain HTTP status codes, and serve friendly error pages for them.",
     )
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--locale", default="en", help="language of the text (default: en)")
-    common.add_argument(
+    catalogue = argparse.ArgumentParser(add_help=False)
+    catalogue.add_argument(
         "--catalogue",
         action="append",
         metavar="FILE",
         help="a TOML or JSON catalogue file layered on the built-in one (repeatable)",
     )
-    common.add_argument(
+    catalogue.add_argument(
         "--plugins", action="store_true", help="layer installed catalogue plugins on top"
+    )
+    common = argparse.ArgumentParser(add_help=False, parents=[catalogue])
+    common.add_argument("--locale", default="en", help="language of the text (default: en)")
+    # The middleware options that shape a page, for the commands that render pages.
+    pages = argparse.ArgumentParser(add_help=False, parents=[catalogue])
+    pages.add_argument(
+        "--template-dir",
+        action="append",
+        dest="template_dirs",
+        metavar="DIR",
+        help="a directory of your own templates, searched before the built-in page (repeatable)",
+    )
+    pages.add_argument("--site-name", help="the site's name, shown on every page")
+    pages.add_argument("--home-url", help="a link to the home page, shown on every page")
+    pages.add_argument("--contact-url", help="a link to support, shown on every page")
+    # Ports are read as text and checked by the handler, so a bad one is one line, not a usage dump.
+    listen = argparse.ArgumentParser(add_help=False)
+    listen.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -170,6 +318,60 @@ def build_parser() -> argparse.ArgumentParser:
         "codes", nargs="?", help="only these codes: a class, a range or a list, e.g. 5xx,404"
     )
     listing.set_defaults(handler=_cmd_list)
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[listen],
+        help="run a small app that fails on purpose, to see the pages in a browser",
+        description="Run a demo app wrapped in the middleware; its index page links to live "
+        "examples of every kind of error. Needs the server extra: "
+        "pip install 'friendly-http-errors[server]'.",
+    )
+    demo.add_argument("--port", default="8000", help="the port to listen on (default: 8000)")
+    demo.set_defaults(handler=_cmd_demo)
+
+    export = sub.add_parser(
+        "export",
+        parents=[pages],
+        help="write the pages as static files, with nginx, Apache, Caddy, HAProxy and Traefik "
+        "configuration",
+        description="Render error pages to static files for a proxy to serve when the app is down, "
+        "with ready-to-include configuration. DIR must be new, empty or an earlier export.",
+    )
+    export.add_argument("directory", metavar="DIR", help="where to write; replaced atomically")
+    export.add_argument(
+        "--codes",
+        default="5xx,404",
+        help="codes to export: classes, ranges or codes, e.g. 5xx,404 (default: 5xx,404; a "
+        "class means the codes the catalogue knows in it)",
+    )
+    export.add_argument(
+        "--formats",
+        default="html,json,txt",
+        help="formats to export, from html, json, txt, xml (default: html,json,txt)",
+    )
+    export.add_argument(
+        "--locales", default="en", help="languages to export, e.g. en,fr (default: en)"
+    )
+    export.add_argument(
+        "--error-page-server",
+        default="http://127.0.0.1:8080",
+        metavar="URL",
+        help="where the Traefik snippet finds `friendly-errors serve` (default: "
+        "http://127.0.0.1:8080)",
+    )
+    export.set_defaults(handler=_cmd_export)
+
+    serve = sub.add_parser(
+        "serve",
+        parents=[pages, listen],
+        help="run an error-page backend for Traefik's errors middleware and ingress-nginx",
+        description="Answer /CODE and ingress-nginx's X-Code requests with the error page, with "
+        "the real status, in the format the client asked for. Needs the server extra: "
+        "pip install 'friendly-http-errors[server]'.",
+    )
+    serve.add_argument("--port", default="8080", help="the port to listen on (default: 8080)")
+    serve.set_defaults(handler=_cmd_serve)
     return parser
 
 
