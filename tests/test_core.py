@@ -191,10 +191,10 @@ def test_request_id_is_always_safe(value: str) -> None:
 def test_detail_collector(
     content_type: str | None, chunks: list[bytes], expected: str | None
 ) -> None:
-    collector = DetailCollector(content_type)
+    collector = DetailCollector(content_type, title="Service Unavailable")
     for chunk in chunks:
         collector.feed(chunk)
-    assert collector.detail("Service Unavailable") == expected
+    assert collector.detail() == expected
 
 
 def test_detail_collector_keeps_bounded_memory() -> None:
@@ -288,7 +288,7 @@ def test_problem_details_are_left_alone_unless_asked() -> None:
 
 def test_app_detail_can_be_switched_off() -> None:
     handler = ErrorHandler(use_app_detail=False)
-    collector = handler.collector([("Content-Type", "text/plain")])
+    collector = handler.collector(503, [("Content-Type", "text/plain")])
     collector.feed(b"Database is down")
     assert collector.detail() is None
     body = handler.respond(503, GET_JSON, request_id="r", detail="Database is down").body
@@ -373,3 +373,35 @@ def test_an_async_hook_is_returned_to_be_awaited(caplog: pytest.LogCaptureFixtur
 
 async def _await(awaitable: Any) -> None:
     await awaitable
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "expected"),
+    [
+        pytest.param([("Content-Type", "text/plain")], b"Disk full", "Disk full", id="plain"),
+        pytest.param(
+            [("Content-Type", "text/plain"), ("Content-Encoding", "gzip")],
+            b"\x1f\x8b\x08\x00garbage",
+            None,
+            id="compressed-body-gives-no-detail",
+        ),
+        pytest.param(
+            [("Content-Type", "text/plain"), ("Content-Encoding", "identity")],
+            b"Disk full",
+            "Disk full",
+            id="identity-encoding",
+        ),
+        pytest.param(
+            [("Content-Type", "application/json")], b"[" * 8000, None, id="deeply-nested-json"
+        ),
+        pytest.param(
+            [("Content-Type", "text/plain")], b"Service Unavailable", None, id="echoes-the-title"
+        ),
+    ],
+)
+def test_handler_collector(
+    headers: list[tuple[str, str]], body: bytes, expected: str | None
+) -> None:
+    collector = ErrorHandler().collector(503, headers)
+    collector.feed(body)
+    assert collector.detail() == expected

@@ -171,7 +171,7 @@ class _Responder:
             return
         self.state = _HOLDING
         self._held = message
-        self._collector = self.handler.collector(headers)
+        self._collector = self.handler.collector(message["status"], headers)
 
     async def _drain(self, message: Message) -> None:
         """Keep a few KB of the body being replaced and drop the rest, whatever its size."""
@@ -232,7 +232,7 @@ class _Responder:
         detail = None
         if held:
             original = _decode(self._held.get("headers", ()))
-            detail = self._collector.detail(handler.catalogue.get(status).title)
+            detail = self._collector.detail()
         request = self._request_info()
         request_id = handler.request_id(request.headers)
         rendered = handler.respond(

@@ -83,6 +83,8 @@ class DetailCollector:
 
     content_type: str | None
     limit: int = DETAIL_LIMIT
+    #: The replaced status's title: an app whose whole body is "Service Unavailable" said nothing new.
+    title: str = ""
     _chunks: list[bytes] = field(default_factory=list)
     _size: int = 0
     _overflow: bool = False
@@ -97,8 +99,8 @@ class DetailCollector:
         self._chunks.append(bytes(chunk))
         self._size += len(chunk)
 
-    def detail(self, title: str = "") -> str | None:
-        """The app's own explanation, when it gave a short one; ``title`` filters out mere echoes."""
+    def detail(self) -> str | None:
+        """The app's own explanation, when it gave a short one that says more than the title."""
         if self._overflow or not self._chunks or not self.content_type:
             return None
         media_type = self.content_type.split(";", 1)[0].strip().lower()
@@ -119,7 +121,7 @@ class DetailCollector:
         if found is None:
             return None
         found = _CONTROL_CHARS.sub("", found).strip()
-        if not found or found.casefold() == title.casefold():
+        if not found or found.casefold() == self.title.casefold():
             return None
         return found[:_TEXT_DETAIL_MAX]
 
@@ -216,7 +218,7 @@ class ErrorHandler:
         media_type = (_media_type(headers) or "").split(";", 1)[0].strip().lower()
         return media_type in ("application/problem+json", "application/problem+xml")
 
-    def collector(self, headers: Sequence[tuple[str, str]]) -> DetailCollector:
+    def collector(self, status: int, headers: Sequence[tuple[str, str]]) -> DetailCollector:
         """A collector for the replaced body; collects nothing when app details are switched off.
 
         Nor from a compressed body (a GZip middleware inside this one): read as text it would put
@@ -227,7 +229,7 @@ class ErrorHandler:
             for name, value in headers
         )
         limit = DETAIL_LIMIT if self.use_app_detail and not encoded else 0
-        return DetailCollector(_media_type(headers), limit)
+        return DetailCollector(_media_type(headers), limit, self.catalogue.get(status).title)
 
     # -- request IDs ----------------------------------------------------------------------------
 

@@ -182,7 +182,7 @@ class _Exchange:
         self._pending = None
         code = int(status[:3]) if status[:3].isdigit() else 0
         if self.handler.intercepts(code) and not self.handler.leaves_alone(headers):
-            self._held = (code, headers, self.handler.collector(headers))
+            self._held = (code, headers, self.handler.collector(code, headers))
             self._exception = error
             self._server_exc_info = exc_info if error is not None else None
         else:
@@ -295,7 +295,7 @@ class _Exchange:
         handler = self.handler
         request = self._request_info()
         request_id = handler.request_id(request.headers)
-        detail = collector.detail(handler.catalogue.get(code).title)
+        detail = collector.detail()
         rendered = handler.respond(
             code,
             request,
