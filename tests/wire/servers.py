@@ -19,7 +19,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Response", "Server", "free_port", "http_request", "read_response", "running"]
+__all__ = [
+    "Connection",
+    "Response",
+    "Server",
+    "free_port",
+    "http_request",
+    "read_response",
+    "running",
+]
 
 HOST = "127.0.0.1"
 
@@ -227,3 +235,31 @@ def _read_chunked(reader: io.BufferedReader) -> tuple[bytes, bool]:
         parts.append(data)
         if len(data) < size or reader.readline(3) not in (b"\r\n", b"\n"):
             return b"".join(parts), False
+
+
+class Connection:
+    """One keep-alive connection: requests go out one at a time, responses are read by framing."""
+
+    def __init__(self, server: Server) -> None:
+        self.sock = server.connect(timeout=10)
+        self.reader = self.sock.makefile("rb")
+
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> Response:
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        return read_response(self.reader, head_request=method == "HEAD")
+
+    def closed(self, timeout: float = 5.0) -> bool:
+        """Whether the server has closed (or reset) the connection, waiting up to ``timeout``."""
+        self.sock.settimeout(timeout)
+        try:
+            return self.reader.read1(1) == b""
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import Response, Server, python, read_response, running
+from servers import Connection, Response, Server, python, running
 
 pytestmark = pytest.mark.wire
 
@@ -38,43 +38,6 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     env = {"PYTHONPATH": str(HERE)}
     with running(SERVERS[request.param], cwd=HERE, env=env, ready_timeout=20) as started:
         yield started
-
-
-class Connection:
-    """One connection: requests go out one at a time, responses are read by their framing."""
-
-    def __init__(self, server: Server) -> None:
-        self.sock = server.connect(timeout=10)
-        self.reader = self.sock.makefile("rb")
-
-    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> Response:
-        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
-        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        return read_response(self.reader, head_request=method == "HEAD")
-
-    def closed(self, timeout: float = 5.0) -> bool:
-        """Whether the server has closed (or reset) the connection, waiting up to ``timeout``."""
-        self.sock.settimeout(timeout)
-        try:
-            return self.reader.read1(1) == b""
-        except ConnectionResetError:
-            return True
-        except TimeoutError:
-            return False
-
-    def close(self) -> None:
-        self.reader.close()
-        self.sock.close()
-
-
-@pytest.fixture
-def conn(server: Server) -> Iterator[Connection]:
-    connection = Connection(server)
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 def _next_is_intact(server: Server, conn: Connection, response: Response) -> None:
