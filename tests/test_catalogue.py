@@ -285,6 +285,29 @@ def test_extend_rejects_other_sources() -> None:
         Catalogue.default().extend(42)  # type: ignore[arg-type]
 
 
+def test_a_new_code_takes_neither_officialness_nor_a_link_from_its_class() -> None:
+    extended = Catalogue.default().extend(
+        {590: {"title": "Upstream Quota Exhausted", "spec": "Acme gateway (non-standard)"}}
+    )
+    info = extended.get(590)
+    assert info.official is False
+    assert (info.spec, info.spec_url) == ("Acme gateway (non-standard)", "")
+    assert info.summary == extended.get(591).summary, "other texts still come from the class"
+    assert extended.get(591).official is False
+
+
+def test_the_entry_says_which_language_its_text_is_in() -> None:
+    catalogue = Catalogue.default().extend(
+        {524: {"summary": "Le serveur d'origine a mis trop de temps."}}, locale="fr"
+    )
+    assert catalogue.get(524, "fr-CA").locale == "fr"
+    assert catalogue.get(503, "fr").locale == "en", "no French text for 503: it is English"
+    assert catalogue.get(524).locale == "en"
+    with_class = catalogue.extend({"5xx": {"summary": "Erreur du serveur."}}, locale="fr")
+    assert with_class.get(532, "fr").locale == "fr"
+    assert with_class.get(503, "fr").locale == "en", "an exact English entry beats a French class"
+
+
 def test_languages_fall_back_field_by_field() -> None:
     catalogue = Catalogue.default().extend(
         {524: {"title": "Délai dépassé", "summary": "Le serveur d'origine a mis trop de temps."}},
@@ -515,7 +538,7 @@ def test_a_broken_plugin_is_named(installed_plugin: Path) -> None:
 def test_format_reference_documents_every_field() -> None:
     doc = (Path(__file__).parents[1] / "docs" / "catalogue-format.md").read_text(encoding="utf-8")
     for field in dataclasses.fields(StatusInfo):
-        if field.name != "code":
+        if field.name not in ("code", "locale"):  # set by the lookup, not by a file
             assert f"`{field.name}`" in doc, field.name
     for fault in Fault:
         assert f"`{fault.value}`" in doc

@@ -87,6 +87,9 @@ class StatusInfo:
     retry_after: int | None = None
     #: Other meanings the same number has in the wild (420, 499, 529, ...).
     other_meanings: tuple[str, ...] = ()
+    #: The language the text is in: the requested one, or the one the lookup fell back to. Set by
+    #: the lookup, never by a file; it is what Content-Language should say.
+    locale: str = DEFAULT_LOCALE
 
     @property
     def status_class(self) -> str:
@@ -262,22 +265,27 @@ class Catalogue:
         chain = tuple(reversed(_locale_chain(locale)))  # least specific first: later layers win
         klass = class_key(code)
         values: dict[str, Any] = {}
+        exact: dict[str, Any] = {}
+        text_locale = {"class": DEFAULT_LOCALE, "exact": ""}
         for lang in chain:
-            values.update(self._layers.get(lang, {}).get(klass, {}))
-        class_title = values.get("title", "")
-        exact_found = False
-        for lang in chain:
-            exact = self._layers.get(lang, {}).get(code)
-            if exact:
-                exact_found = True
-                values.update(exact)
-        if not exact_found:
-            values["title"] = _unknown_title(code) or class_title or "Unknown status"
-            if not class_title:
-                values.setdefault("fault", _class_fault(code))
-        values.setdefault("fault", _class_fault(code))
-        values["fault"] = Fault(values["fault"])
-        values["official"] = values.get("official", False) and exact_found
+            layer = self._layers.get(lang, {})
+            values.update(layer.get(klass, {}))
+            exact.update(layer.get(code, {}))
+            if "summary" in layer.get(klass, {}):
+                text_locale["class"] = lang
+            if "summary" in layer.get(code, {}):
+                text_locale["exact"] = lang
+        # Facts about one code never come from its class: a code is official only if its own entry
+        # says so, and a document's name never pairs with another document's link.
+        values.pop("official", None)
+        if "spec" in exact or "spec_url" in exact:
+            values.pop("spec", None)
+            values.pop("spec_url", None)
+        if not exact:
+            values["title"] = _unknown_title(code) or values.get("title") or "Unknown status"
+        values.update(exact)
+        values["fault"] = Fault(values.get("fault", _class_fault(code)))
+        values["locale"] = text_locale["exact"] or text_locale["class"]
         return StatusInfo(code=code, **values)
 
     # -- inspection -----------------------------------------------------------------------------
