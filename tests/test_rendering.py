@@ -1073,3 +1073,188 @@ def test_render_never_fails_whatever_the_input(
 
 
 _HYPOTHESIS_RENDERER = Renderer(problem_instance="urn:x:{request_id}:{path}")
+
+
+# -- the memo of repeated errors ---------------------------------------------------------------
+
+
+def full(r: Renderer) -> Renderer:
+    """``r`` with its memo turned off: every page rendered from scratch, as before the memo."""
+    r._memo_limit = 0
+    return r
+
+
+PATHS = {
+    "plain": "/orders/42",
+    "script": '/<script>alert("x")</script>',
+    "quotes-amp": "/a?b='c'&d=\"e\"",
+    "unicode": "/café/日本/😀",
+    "surrogates": "/\udcff\ud800",
+    "10kb": "/" + "a" * 10_000,
+    "controls": "/\x00\r\n\t\x1b",
+}
+
+
+@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_repeated_errors_are_byte_identical_to_a_full_render(accept: str, path: str) -> None:
+    memo, fresh = Renderer(), full(Renderer())
+    cases = [
+        {"request_id": f"req-{i}", "path": path + str(i), "now": NOW + timedelta(seconds=i)}
+        for i in range(3)
+    ] + [
+        {"request_id": path, "path": path, "method": "HEAD"},
+        {"request_id": "", "path": "", "method": "POST", "now": NOW},
+        {"request_id": "r" * 400, "path": path, "detail": "it's <b>", "retry_after": 30},
+    ]
+    for kwargs in cases:
+        kwargs.setdefault("now", NOW)
+        assert render(memo, 503, accept, **kwargs) == render(fresh, 503, accept, **kwargs)
+    assert memo._memo or memo._text_memo
+
+
+@pytest.mark.parametrize(
+    ("source", "memoized"),
+    [
+        ("{{ request_id|upper }}", False),
+        ("{{ request.path|length }}", False),
+        ("{% if request.query %}?{{ request.query }}{% endif %}", False),
+        ("{{ request }}", False),
+        ('{{ request.headers.get("x-a") }}', False),
+        ("{% set id = request_id %}{{ id }}", False),
+        ("{% macro m() %}{{ request_id }}{% endmacro %}{{ m()|upper }}", False),
+        ("{% block b %}{{ request_id }}{% endblock %}{{ self.b()|upper }}", False),
+        ("{{ request_id() if false else request_id }}", False),
+        ("{{ request.path.upper() }}", False),
+        ("{% autoescape false %}{{ request.path }}{% endautoescape %}", False),
+        ('{% include site_name or "part.html" %}', False),
+        ('{% include "part.html" %}{% include "part.html" %}', True),
+        ('{% include "missing.html" ignore missing %}{{ request_id }}', True),
+        (
+            '{% extends "friendly_errors/error.html" %}{% block footer %}{{ super() }}'
+            "<p>{{ request.method }} {{ request.path }}?{{ request.query }} {{ request_id }} "
+            "{{ timestamp }}</p>{% endblock %}",
+            True,
+        ),
+    ],
+    ids=[
+        "upper",
+        "length",
+        "test",
+        "whole-request",
+        "headers",
+        "set",
+        "macro",
+        "self",
+        "conditional",
+        "method-call",
+        "autoescape-false",
+        "computed-include",
+        "include-twice",
+        "include-missing",
+        "extends-verbatim",
+    ],
+)
+@pytest.mark.parametrize("ext", ["html", "txt"])
+def test_templates_that_transform_request_values_are_rendered_in_full(
+    tmp_path: Path, source: str, memoized: bool, ext: str
+) -> None:
+    write(tmp_path, f"error.{ext}", source)
+    write(tmp_path, "part.html", "[{{ request_id }}|{{ request.path }}|{{ support_text }}]")
+    memo, fresh = Renderer(template_dirs=[tmp_path]), full(Renderer(template_dirs=[tmp_path]))
+    accept = CHROME_ACCEPT if ext == "html" else "text/plain"
+    for i, path in enumerate(["/a", "/<b>&'\"/" + "x" * 500, "/é"]):
+        kwargs: dict[str, Any] = {"request_id": f"Id-{i}" * (i + 1), "path": path}
+        kwargs["headers"] = {"x_a": path}
+        assert render(memo, 500, accept, **kwargs) == render(fresh, 500, accept, **kwargs)
+    assert memo._memo_ok[f"error.{ext}"] is memoized
+    assert bool(memo._memo) is memoized
+
+
+def test_the_double_render_refuses_output_that_is_not_a_pure_substitution(tmp_path: Path) -> None:
+    write(tmp_path, "error.html", "{{ tick() }} {{ request_id }}")
+    r = Renderer(template_dirs=[tmp_path])
+    ticks = iter(range(100))
+    r._env.globals["tick"] = lambda: next(ticks)
+    bodies = [render(r, request_id="x").body for _ in range(2)]
+    assert bodies == [b"2 x", b"3 x"]  # 0 and 1 went to the double render that refused
+    assert r._memo_ok == {"error.html": False} and not r._memo
+
+
+def test_request_values_in_a_style_are_never_memoized(tmp_path: Path) -> None:
+    write(tmp_path, "error.html", "<style>/* {{ request_id }} */</style>")
+    r = Renderer(template_dirs=[tmp_path])
+    for rid in ("a", "bb"):
+        rendered = render(r, request_id=rid)
+        assert _style_hashes(text_of(rendered))[0] in (
+            header(rendered, "Content-Security-Policy") or ""
+        )
+    assert r._memo_ok == {"error.html": False}
+
+
+def test_user_styles_keep_their_csp_when_memoized(tmp_path: Path) -> None:
+    write(tmp_path, "error.html", "<style>p{}</style>{{ request.path }}")
+    r = Renderer(template_dirs=[tmp_path])
+    first, second = render(r, path="/1"), render(r, path="/22")
+    assert second.body == b"<style>p{}</style>/22"
+    assert header(first, "Content-Security-Policy") == header(second, "Content-Security-Policy")
+    assert r._memo
+
+
+@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+def test_debug_tracebacks_are_never_memoized(accept: str) -> None:
+    r = Renderer()
+    for i in range(3):
+        body = text_of(render(r, accept=accept, traceback=f"Traceback {i} <x>"))
+        assert f"Traceback {i}" in body
+    assert not r._memo and not r._text_memo
+
+
+@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+def test_the_memo_stays_bounded_whatever_the_details(accept: str) -> None:
+    r = Renderer()
+    for i in range(10_000):
+        render(r, accept=accept, detail=f"detail {i}")
+    assert len(r._memo) + len(r._text_memo) <= 256
+    r = Renderer()
+    render(r, accept=accept, detail="x" * 201)
+    assert not r._memo and not r._text_memo
+
+
+@pytest.fixture(scope="module")
+def memo_pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Renderer, Renderer]]:
+    """A memoizing renderer and one that renders in full, for the built-in and a user page."""
+    directory = tmp_path_factory.mktemp("memo")
+    write(
+        directory,
+        "error.html",
+        "{{ request_id }}|{{ request.method }}|{{ request.path }}|{{ request.query }}",
+    )
+    return {
+        "built-in": (Renderer(), full(Renderer())),
+        "user": (Renderer(template_dirs=[directory]), full(Renderer(template_dirs=[directory]))),
+    }
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    path=any_text,
+    request_id=any_text,
+    query=any_text,
+    method=st.sampled_from(["GET", "HEAD", "POST", EVIL]),
+    accept=st.sampled_from([CHROME_ACCEPT, "text/plain"]),
+    pair=st.sampled_from(["built-in", "user"]),
+)
+def test_memoized_output_equals_a_full_render_whatever_the_values(
+    memo_pairs: dict[str, tuple[Renderer, Renderer]],
+    path: str,
+    request_id: str,
+    query: str,
+    method: str,
+    accept: str,
+    pair: str,
+) -> None:
+    memo, fresh = memo_pairs[pair]
+    request = RequestInfo(method, "/" + path, query, {"accept": accept})
+    rendered = memo.render(503, request, request_id=request_id, now=NOW)
+    assert rendered == fresh.render(503, request, request_id=request_id, now=NOW)

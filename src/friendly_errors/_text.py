@@ -327,15 +327,12 @@ def text_parts(
     )
 
 
-def render_text(
-    parts: TextParts,
-    *,
-    detail: str | None,
-    retry: str,
-    support: str,
-    traceback: str | None,
-) -> str:
-    """The whole text body: the cached parts with this request's values wrapped in between."""
+def text_frame(parts: TextParts, *, detail: str | None, retry: str) -> tuple[str, str]:
+    """The text before and after the support lines, which are the only per-request part.
+
+    Without a traceback the body is ``before + support_lines(support) + after``; the renderer keeps
+    the pair for a repeated error and wraps only the support lines per request.
+    """
     out = [parts.head, "", parts.what_happened]
     if detail:
         out += ["", _INDENT + LABELS["app_said"] + ":", _paragraphs(detail, _quote)]
@@ -345,10 +342,27 @@ def render_text(
     if retry:
         out.append(_bullets.fill(retry))
     out += ["", LABELS["support"], _paragraphs(LABELS["support_hint"])]
-    out += [line for row in support.split("\n") for line in _hard_wrap(row)]
+    return "\n".join(out) + "\n", ("\n" + parts.tail if parts.tail else "") + "\n"
+
+
+def support_lines(support: str) -> str:
+    """The support block cut into 80-column lines, its spacing kept."""
+    return "\n".join(line for row in support.split("\n") for line in _hard_wrap(row))
+
+
+def render_text(
+    parts: TextParts,
+    *,
+    detail: str | None,
+    retry: str,
+    support: str,
+    traceback: str | None,
+) -> str:
+    """The whole text body: the cached parts with this request's values wrapped in between."""
+    before, after = text_frame(parts, detail=detail, retry=retry)
+    middle = support_lines(support)
     if traceback:
-        out += ["", LABELS["traceback"]]
-        out += [line for row in traceback.rstrip("\n").split("\n") for line in _hard_wrap(row)]
-    if parts.tail:
-        out.append(parts.tail)
-    return "\n".join(out) + "\n"
+        rows = traceback.rstrip("\n").split("\n")
+        middle += "\n\n" + LABELS["traceback"] + "\n"
+        middle += "\n".join(line for row in rows for line in _hard_wrap(row))
+    return before + middle + after

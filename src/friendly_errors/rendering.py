@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import string
 import time
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from urllib.parse import quote
 
 import jinja2
 from jinja2 import nodes
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from friendly_errors import _csp, _problem, _text
 from friendly_errors._loader import class_key
@@ -97,6 +98,39 @@ _URL_SCHEMES: Final = ("https://", "http://", "mailto:", "tel:", "/")
 _PATH_SAFE: Final = "/!$&'()*+,;=:@-._~"
 # Lone surrogates outside U+DC80..U+DCFF, the range surrogateescape uses for undecodable bytes.
 _NOT_ESCAPED_BYTES: Final = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+# The memo of rendered pages: at most this many, and only for a detail this short, since the
+# application may put request data into it.
+_MEMO_LIMIT: Final = 256
+_MEMO_DETAIL: Final = 200
+# The values of the context that change with every request, in the order of a memo entry's slots.
+_SLOTS: Final = ("request_id", "timestamp", "method", "path", "query", "support_text")
+_REQUEST_ATTRS: Final = frozenset({"method", "path", "query"})
+# Names a template may use only in one verbatim form each (see _prints_values_verbatim).
+_WATCHED: Final = {
+    "request": "request",
+    "request_id": "value",
+    "timestamp": "value",
+    "support_text": "value",
+    "super": "super",
+    "self": "",
+}
+# Constructs through which a template could transform what a block or macro printed.
+_OPAQUE: Final = (
+    nodes.Macro,
+    nodes.CallBlock,
+    nodes.FilterBlock,
+    nodes.AssignBlock,
+    nodes.EvalContextModifier,
+)
+
+
+@dataclass(frozen=True)
+class _Memo:
+    """A page rendered with sentinels: ``statics[0] + value(slots[0]) + statics[1] + ...``."""
+
+    statics: tuple[bytes, ...]
+    slots: tuple[int, ...]
+    csp: str | None
 
 
 class Renderer:
@@ -105,7 +139,9 @@ class Renderer:
     Everything that depends only on the options, the status and the language is computed once and
     cached (the selected template, the entry's context, the problem members, headers, the CSP), so a
     request pays only for its own values and the template itself. The caches are bounded by the number
-    of status codes times the catalogue's languages.
+    of status codes times the catalogue's languages. A repeated HTML or text error is not even rendered
+    again: the page is kept (at most 256 of them) with the request's values as slots, for templates
+    that print those values unchanged (docs/templates.md, "Repeated errors are not rendered again").
     """
 
     def __init__(
@@ -160,6 +196,17 @@ class Renderer:
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
         self._fallbacks: dict[tuple[int, str, bool], tuple[list[tuple[str, str]], bytes]] = {}
+        # Rendered pages and text frames of repeated errors (see _page); 0 turns the memo off.
+        self._memo_limit = _MEMO_LIMIT
+        self._memo: dict[tuple[object, ...], _Memo] = {}
+        self._text_memo: dict[tuple[object, ...], tuple[bytes, bytes]] = {}
+        self._memo_ok: dict[str, bool] = {}
+        # Alphanumeric, so escaping leaves them intact; random, so no catalogue text or detail
+        # contains one. The second set differs in length to catch output that depends on it.
+        salt = secrets.token_hex(8)
+        self._tokens = tuple(f"Fe{salt}{i}Q" for i in range(len(_SLOTS)))
+        self._check_tokens = tuple(f"Fx{salt}{salt}{i}Z" for i in range(len(_SLOTS)))
+        self._token_re = re.compile("(" + "|".join(self._tokens) + ")")
         self._builtin_csp = self._policies.for_page(self._sample_builtin_page())
 
     # -- the one public operation ---------------------------------------------------------------
@@ -280,28 +327,137 @@ class Renderer:
             _text.printable(_text.shorten(request.method, 20), multiline=False),
             _text.printable(_text.shorten(request.path), multiline=False),
         )
+        # A repeated error differs from the last one only in the request's own values, so the
+        # rendered page is kept with those values as slots. Never with a traceback, and never
+        # keyed on a long detail, which may be unique per request.
+        memoize = (
+            traceback is None
+            and self._memo_limit > 0
+            and (detail is None or len(detail) <= _MEMO_DETAIL)
+        )
         if template is None:
             parts = self._text_parts(status, lang)
-            text = _text.render_text(
-                parts, detail=detail, retry=retry, support=support, traceback=traceback
-            )
-            return _problem.utf8(text)[1], None
-        values = dict(context)
-        values["request"] = request
-        values["request_id"] = rid
-        values["timestamp"] = timestamp
-        values["detail"] = detail
-        values["traceback"] = traceback
-        values["retry_after"] = retry_after
-        values["retry_text"] = retry
-        values["can_retry"] = (info.retryable or retry_after is not None) and (
+            if not memoize:
+                text = _text.render_text(
+                    parts, detail=detail, retry=retry, support=support, traceback=traceback
+                )
+                return _problem.utf8(text)[1], None
+            text_key = (status, lang, detail, retry)
+            frame = self._text_memo.get(text_key)
+            if frame is None:
+                before, after = _text.text_frame(parts, detail=detail, retry=retry)
+                frame = (_problem.utf8(before)[1], _problem.utf8(after)[1])
+                self._remember(self._text_memo, text_key, frame)
+            return frame[0] + _problem.utf8(_text.support_lines(support))[1] + frame[1], None
+        can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
+        memo_key = (status, lang, fmt, detail, retry_after, can_retry)
+        if memoize and self._verbatim(template):
+            memo = self._memo.get(memo_key)
+            if memo is None:
+                memo = self._fill(
+                    template, fmt, builtin, context, detail, retry_after, retry, can_retry
+                )
+                if memo is not None:
+                    self._remember(self._memo, memo_key, memo)
+            if memo is not None:
+                # The order of _SLOTS.
+                slots = (rid, timestamp, request.method, request.path, request.query, support)
+                out = [memo.statics[0]]
+                for slot, static in zip(memo.slots, memo.statics[1:], strict=True):
+                    out.append(_problem.utf8(str(escape(slots[slot])))[1])
+                    out.append(static)
+                return b"".join(out), memo.csp
+        values = self._values(context, request, rid, timestamp, detail, retry_after, retry)
+        values["traceback"] = traceback
+        values["can_retry"] = can_retry
         values["support_text"] = support
         text, body = _problem.utf8(template.render(values))
         if fmt is not Format.HTML:
             return body, None
         return body, self._builtin_csp if builtin else self._policies.for_page(text)
+
+    @staticmethod
+    def _values(
+        context: Mapping[str, Any],
+        request: RequestInfo,
+        rid: str,
+        timestamp: str,
+        detail: str | None,
+        retry_after: int | None,
+        retry: str,
+    ) -> dict[str, Any]:
+        values = dict(context)
+        values["request"] = request
+        values["request_id"] = rid
+        values["timestamp"] = timestamp
+        values["detail"] = detail
+        values["retry_after"] = retry_after
+        values["retry_text"] = retry
+        return values
+
+    def _fill(
+        self,
+        template: jinja2.Template,
+        fmt: Format,
+        builtin: bool,
+        context: Mapping[str, Any],
+        detail: str | None,
+        retry_after: int | None,
+        retry: str,
+        can_retry: bool,
+    ) -> _Memo | None:
+        """Render ``template`` with sentinels for the per-request values, and check it twice.
+
+        The check renders again with sentinels of other lengths: the page is kept only if swapping
+        one set for the other in the first output gives exactly the second, that is, if the template
+        prints the values as they are. Otherwise (or if a value lands in a ``<style>``, which the CSP
+        hashes) the template is marked and always rendered in full.
+        """
+        texts = []
+        for tokens in (self._tokens, self._check_tokens):
+            request = RequestInfo(tokens[2], tokens[3], tokens[4])
+            values = self._values(
+                context, request, tokens[0], tokens[1], detail, retry_after, retry
+            )
+            values["can_retry"] = can_retry
+            values["support_text"] = tokens[5]
+            texts.append(_problem.utf8(template.render(values))[0])
+        text, check = texts
+        pieces = self._token_re.split(text)
+        statics = pieces[0::2]
+        slots = tuple(self._tokens.index(token) for token in pieces[1::2])
+        swapped = [statics[0]]
+        for slot, static in zip(slots, statics[1:], strict=True):
+            swapped += [self._check_tokens[slot], static]
+        if "".join(swapped) != check or (
+            fmt is Format.HTML
+            and not builtin
+            # per-request data in a style would change the CSP hash
+            and any(token in style for style in _csp.inline_styles(text) for token in self._tokens)
+        ):
+            self._memo_ok[template.name or ""] = False
+            return None
+        csp = None
+        if fmt is Format.HTML:
+            csp = self._builtin_csp if builtin else self._policies.for_page(text)
+        return _Memo(tuple(_problem.utf8(piece)[1] for piece in statics), slots, csp)
+
+    def _remember(self, cache: dict[Any, Any], key: object, value: object) -> None:
+        # Bounded: starts over when full. Thread-safe enough: each dict operation is atomic.
+        if len(cache) >= self._memo_limit:
+            cache.clear()
+        cache[key] = value
+
+    def _verbatim(self, template: jinja2.Template) -> bool:
+        """Whether ``template`` (with everything it extends or includes) prints the per-request
+        values only as they are, so a memo entry can stand for it; decided once per template."""
+        name = template.name or ""
+        found = self._memo_ok.get(name)
+        if found is None:
+            found = self._memo_ok[name] = _prints_values_verbatim(self._env, name)
+        return found
 
     def _template(self, status: int, fmt: Format) -> tuple[jinja2.Template | None, bool]:
         """The template for ``status`` in ``fmt`` and whether it is the unmodified built-in page.
@@ -665,6 +821,59 @@ def _environment(dirs: Sequence[Path]) -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+
+
+def _prints_values_verbatim(env: jinja2.Environment, name: str) -> bool:
+    """Whether every per-request value reaches the output of ``name`` only as ``{{ value }}``.
+
+    ``request_id``, ``timestamp``, ``support_text`` and ``request.method``, ``.path`` and ``.query``
+    may each stand alone in an output tag and nowhere else: not in a test, a filter, a loop or a
+    ``{% set %}``; ``request`` itself and ``request.headers`` not at all, since the headers are not
+    slots of a memo entry. Macros, call and filter blocks, ``self``, and ``super()`` other than as
+    ``{{ super() }}`` could transform what a block printed, and a computed template name cannot be
+    followed, so any of them means no. The double render in ``Renderer._fill`` checks the rest.
+    """
+    assert env.loader is not None
+    pending = [name]
+    seen: set[str] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            source, filename, _ = env.loader.get_source(env, current)
+        except jinja2.TemplateNotFound:
+            continue  # an include with "ignore missing": it renders as nothing
+        tree = env.parse(source, current, filename)
+        if any(True for _ in tree.find_all(_OPAQUE)):
+            return False
+        # The one name each verbatim form may print: {{ x }}, {{ request.path }}, {{ super() }}.
+        allowed: dict[int, str] = {}
+        for output in tree.find_all(nodes.Output):
+            for child in output.nodes:
+                if isinstance(child, nodes.Getattr) and child.attr in _REQUEST_ATTRS:
+                    allowed[id(child.node)] = "request"
+                elif isinstance(child, nodes.Call) and not (
+                    child.args or child.kwargs or child.dyn_args or child.dyn_kwargs
+                ):
+                    allowed[id(child.node)] = "super"
+                else:
+                    allowed[id(child)] = "value"
+        for node in tree.find_all(nodes.Name):
+            assert isinstance(node, nodes.Name)
+            if node.ctx != "load" or node.name not in _WATCHED:
+                continue
+            how = allowed.get(id(node))
+            if how != _WATCHED[node.name]:
+                return False
+        for ref in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+            assert isinstance(ref, (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))
+            target = ref.template
+            if not (isinstance(target, nodes.Const) and isinstance(target.value, str)):
+                return False
+            pending.append(target.value)
+    return True
 
 
 def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:
