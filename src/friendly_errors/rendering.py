@@ -253,7 +253,11 @@ class Renderer:
                 return RenderedError(
                     status, list(_COMMON_HEADERS), b"", choice.format, choice.media_type
                 )
-            lang = negotiate_language(headers.get("accept-language"), self._locales)
+            # The language the entry's text is really in: French asked for and no French text for
+            # this code means an English page, and Content-Language must say so.
+            lang = self._catalogue.get(
+                status, negotiate_language(headers.get("accept-language"), self._locales)
+            ).locale
             if retry_after is not None and (
                 isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
             ):
