@@ -306,6 +306,9 @@ def test_the_entry_says_which_language_its_text_is_in() -> None:
     with_class = catalogue.extend({"5xx": {"summary": "Erreur du serveur."}}, locale="fr")
     assert with_class.get(532, "fr").locale == "fr"
     assert with_class.get(503, "fr").locale == "en", "an exact English entry beats a French class"
+    title_only = Catalogue.default().extend({502: {"title": "Mauvaise passerelle"}}, locale="fr")
+    assert title_only.get(502, "fr").locale == "fr", "any French text makes it a French entry"
+    assert Catalogue.empty().get(503, "fr").locale == "en"
 
 
 def test_languages_fall_back_field_by_field() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, Final, Union
 
 from friendly_errors._loader import (
     CatalogueError,
@@ -99,6 +99,20 @@ class StatusInfo:
     @property
     def is_error(self) -> bool:
         return self.code >= 400
+
+
+# The fields a reader sees as text: they decide which language an entry is in.
+_TEXT_FIELDS: Final = frozenset(
+    {
+        "title",
+        "summary",
+        "description",
+        "causes",
+        "visitor_fixes",
+        "developer_fixes",
+        "other_meanings",
+    }
+)
 
 
 def _locale_chain(locale: str) -> tuple[str, ...]:
@@ -266,15 +280,17 @@ class Catalogue:
         klass = class_key(code)
         values: dict[str, Any] = {}
         exact: dict[str, Any] = {}
-        text_locale = {"class": DEFAULT_LOCALE, "exact": ""}
-        for lang in chain:
+        # Which language each shown text came from; the entry's language is the most specific one.
+        source: dict[str, int] = {}
+        for depth, lang in enumerate(chain):
             layer = self._layers.get(lang, {})
             values.update(layer.get(klass, {}))
-            exact.update(layer.get(code, {}))
-            if "summary" in layer.get(klass, {}):
-                text_locale["class"] = lang
-            if "summary" in layer.get(code, {}):
-                text_locale["exact"] = lang
+            source.update(dict.fromkeys(_TEXT_FIELDS.intersection(layer.get(klass, {})), depth))
+        exact_source: dict[str, int] = {}
+        for depth, lang in enumerate(chain):
+            layer = self._layers.get(lang, {}).get(code, {})
+            exact.update(layer)
+            exact_source.update(dict.fromkeys(_TEXT_FIELDS.intersection(layer), depth))
         # Facts about one code never come from its class: a code is official only if its own entry
         # says so, and a document's name never pairs with another document's link.
         values.pop("official", None)
@@ -283,9 +299,11 @@ class Catalogue:
             values.pop("spec_url", None)
         if not exact:
             values["title"] = _unknown_title(code) or values.get("title") or "Unknown status"
+            source["title"] = chain.index(DEFAULT_LOCALE)
         values.update(exact)
+        source.update(exact_source)
         values["fault"] = Fault(values.get("fault", _class_fault(code)))
-        values["locale"] = text_locale["exact"] or text_locale["class"]
+        values["locale"] = chain[max(source.values(), default=chain.index(DEFAULT_LOCALE))]
         return StatusInfo(code=code, **values)
 
     # -- inspection -----------------------------------------------------------------------------
