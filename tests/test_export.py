@@ -242,6 +242,12 @@ def test_apache_snippet(tmp_path: Path) -> None:
     assert "no reason phrase for: 520" in apache
     assert apache.count("Header always set Content-Security-Policy") == 2
     assert '<Files "503.html">' in apache
+    # The media types are named, not left to mime.types; only the exported formats'.
+    assert "AddType text/html .html" in apache
+    assert "AddType application/problem+json" not in apache
+    assert 'Header always set Content-Language "en"' in apache
+    # Served only as an ErrorDocument: asked for by its address, a page is not found.
+    assert '<If "-z %{ENV:REDIRECT_STATUS}">\n        Redirect 404\n    </If>' in apache
 
 
 def test_caddy_and_traefik_snippets(tmp_path: Path) -> None:

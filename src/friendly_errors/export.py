@@ -498,11 +498,18 @@ class _Snippets:
             f'<Directory "{directory}">',
             "    Require all granted",
             "    Options None",
+            "    # Only as an ErrorDocument, like nginx's `internal`: asked for by its address, a page",
+            "    # is not found. Apache sets REDIRECT_STATUS on the internal redirect to an ErrorDocument.",
+            '    <If "-z %{ENV:REDIRECT_STATUS}">',
+            "        Redirect 404",
+            "    </If>",
+            # Named here rather than left to mime.types, which may lack the problem types.
+            *(f"    AddType {_MEDIA_TYPES[f]} .{f.extension}" for f in self.formats),
             "    AddCharset utf-8 .html .txt .json .xml",
-            f"    AddType {_MEDIA_TYPES[Format.JSON]} .json",
-            f"    AddType {_MEDIA_TYPES[Format.XML]} .xml",
             '    Header always set Cache-Control "no-store"',
             '    Header always set X-Content-Type-Options "nosniff"',
+            f'    Header always set Content-Language "{locale}"',
+            '    Header always set Referrer-Policy "no-referrer"',
         ]
         policies = {
             url.rsplit("/", 1)[1]: policy
