@@ -288,9 +288,9 @@ class Catalogue:
             source.update(dict.fromkeys(_TEXT_FIELDS.intersection(layer.get(klass, {})), depth))
         exact_source: dict[str, int] = {}
         for depth, lang in enumerate(chain):
-            layer = self._layers.get(lang, {}).get(code, {})
-            exact.update(layer)
-            exact_source.update(dict.fromkeys(_TEXT_FIELDS.intersection(layer), depth))
+            own = self._layers.get(lang, {}).get(code, {})
+            exact.update(own)
+            exact_source.update(dict.fromkeys(_TEXT_FIELDS.intersection(own), depth))
         # Facts about one code never come from its class: a code is official only if its own entry
         # says so, and a document's name never pairs with another document's link.
         values.pop("official", None)
