@@ -197,8 +197,19 @@ def in_process(iterations: int, repeats: int) -> None:
 
 
 def error_path(iterations: int, repeats: int) -> None:
-    """What replacing a 503 costs beyond rendering the page: the glue's share of an error."""
+    """What a friendly error page costs in process, against the bare app's plain 500.
+
+    The glue's share is the replaced 503 minus the core's ``respond`` for the same inputs. The bare
+    plain 500 is the baseline of the HTTP comparison: the extra per request is what the server pays
+    for a friendly page before the bytes reach the socket.
+    """
     scope = _scope("/503")
+    # A browser's Accept, as the HTTP comparison sends.
+    scope["headers"] = [
+        (b"host", b"localhost"),
+        (b"accept", b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+    ]
+    plain = _scope("/500")
     request = RequestInfo("GET", "/503", "", dict(_decode(scope["headers"])))
     app_headers = _decode(_UNAVAILABLE_HEADERS)
     handler = ours.handler
@@ -216,18 +227,26 @@ def error_path(iterations: int, repeats: int) -> None:
             render_only()
         return (time.perf_counter() - started) / n
 
-    samples: dict[str, list[float]] = {"render only": [], "503 replaced by the middleware": []}
-    timed_render(iterations // 10)
-    _run(ours, scope, iterations // 10)
+    runs: dict[str, Callable[[int], float]] = {
+        "bare app, plain 500": lambda n: _run(bare, plain, n),
+        "respond() only": timed_render,
+        "friendly HTML 503": lambda n: _run(ours, scope, n),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
+        run(iterations // 10)  # warm up
     for _ in range(repeats):
-        samples["render only"].append(timed_render(iterations))
-        samples["503 replaced by the middleware"].append(_run(ours, scope, iterations))
+        for name, run in runs.items():
+            samples[name].append(run(iterations))
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"Error path: an HTML page for a 503, {iterations} requests x {repeats} repeats")
+    print(f"Error path: an HTML page for a 503, {iterations} requests x {repeats} repeats, median")
     for name, median in medians.items():
-        print(f"  {name:<34}{median * 1e6:>10.1f} us")
-    glue = medians["503 replaced by the middleware"] - medians["render only"]
-    print(f"  {'the glue (everything but rendering)':<34}{glue * 1e6:>10.1f} us")
+        print(f"  {name:<40}{median * 1e6:>8.1f} us")
+    page, floor = medians["friendly HTML 503"], medians["bare app, plain 500"]
+    glue = page - medians["respond() only"]
+    print(f"  {'the glue (everything but respond)':<40}{glue * 1e6:>8.1f} us")
+    print(f"  {'extra per request over the plain 500':<40}{(page - floor) * 1e6:>8.1f} us")
+    print(f"  {'ratio (plain 500 time / page time)':<40}{floor / page:>9.1%}")
 
 
 # -- over HTTP -----------------------------------------------------------------------------------

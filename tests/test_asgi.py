@@ -1380,3 +1380,25 @@ async def test_a_pathological_json_body_still_gets_its_page() -> None:
     response = await get(app, "/", JSON)
     assert response.status_code == 503
     assert response.json()["detail"] == DEFAULT_503_DETAIL
+
+
+@pytest.mark.parametrize("kind", [list, iter], ids=["list", "iterator"])
+async def test_repeated_request_headers_reach_the_hook_combined(
+    kind: Callable[[list[tuple[bytes, bytes]]], Iterable[tuple[bytes, bytes]]],
+) -> None:
+    hook = Hook()
+    app = FriendlyErrorsMiddleware(raw_app({"/": Behaviour(503)}), on_error=hook)
+    scope = http_scope(headers=[(b"accept", b"text/html"), (b"X-Tag", b"a"), (b"x-tag", b"b")])
+    scope["headers"] = kind(scope["headers"])  # ASGI allows any iterable
+    server = await drive(app, scope)
+    assert server.starts[0]["status"] == 503
+    (event,) = hook.events
+    assert dict(event.request.headers) == {"accept": "text/html", "x-tag": "a, b"}
+
+
+async def test_each_page_gets_its_own_headers_over_many_errors() -> None:
+    for i in range(300):
+        routes = {"/": Behaviour(503, headers=[("Set-Cookie", f"s={i}")])}
+        app = FriendlyErrorsMiddleware(raw_app(routes))
+        server = await drive(app, http_scope(headers=[(b"accept", b"text/html")]))
+        assert server.header(b"set-cookie") == [f"s={i}".encode()]

@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import re
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -405,3 +406,29 @@ def test_handler_collector(
     collector = ErrorHandler().collector(503, headers)
     collector.feed(body)
     assert collector.detail() == expected
+
+
+def test_a_new_request_id_is_a_version_4_uuid() -> None:
+    found = {ErrorHandler().request_id({}) for _ in range(200)}
+    assert len(found) == 200
+    for value in found:
+        assert uuid.UUID(value).version == 4 and uuid.UUID(value).hex == value
+
+
+def test_the_first_content_type_decides_the_detail() -> None:
+    collector = ErrorHandler().collector(
+        503, [("Content-Type", "text/plain"), ("content-type", "text/html")]
+    )
+    collector.feed(b"Back at 10:00")
+    assert collector.detail() == "Back at 10:00"
+
+
+@pytest.mark.parametrize("media_type", ["text/plain", "application/json"])
+def test_details_stay_right_over_many_bodies_repeated(media_type: str) -> None:
+    handler = ErrorHandler()
+    for i in [*range(600), *range(5)]:
+        text = f"Down for {i} minutes"
+        body = json.dumps({"detail": text}) if media_type == "application/json" else text
+        collector = handler.collector(503, [("Content-Type", media_type)])
+        collector.feed(body.encode())
+        assert collector.detail() == text

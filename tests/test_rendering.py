@@ -1269,3 +1269,42 @@ def test_memoized_output_equals_a_full_render_whatever_the_values(
     request = RequestInfo(method, "/" + path, query, {"accept": accept})
     rendered = memo.render(503, request, request_id=request_id, now=NOW)
     assert rendered == fresh.render(503, request, request_id=request_id, now=NOW)
+
+
+@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+def test_a_repeated_error_serves_each_request_its_own_values(accept: str) -> None:
+    memo, fresh = Renderer(), full(Renderer())
+    for i, method in enumerate(["GET", "GET", "HEAD", "HEAD", "POST", "GET"]):
+        kwargs: dict[str, Any] = {"request_id": f"r{i}", "path": f"/p/{i}", "method": method}
+        first = render(memo, 503, accept, **kwargs)
+        assert first == render(fresh, 503, accept, **kwargs)
+        assert f"r{i}".encode() in first.body or method == "HEAD"
+        # The list is the caller's to extend: a second response is not changed by it.
+        first.headers.append(("X-Extra", "1"))
+        assert header(render(memo, 503, accept, **kwargs), "X-Extra") is None
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ({"status": 503}, {"status": 503.0}),
+        ({"status": 501}, {"status": True}),
+        ({"status": 503, "retry_after": 1}, {"status": 503, "retry_after": True}),
+        ({"status": 503, "retry_after": 1}, {"status": 503, "retry_after": 1.0}),
+    ],
+    ids=["float-status", "bool-status", "bool-retry-after", "float-retry-after"],
+)
+def test_inputs_equal_to_a_repeated_errors_are_still_checked(
+    first: dict[str, Any], then: dict[str, Any]
+) -> None:
+    memo, fresh = Renderer(), full(Renderer())
+    render(memo, **first)
+    assert render(memo, **then) == render(fresh, **then)
+
+
+def test_long_request_headers_are_not_kept_for_repeated_errors() -> None:
+    memo, fresh = Renderer(), full(Renderer())
+    accept = CHROME_ACCEPT + ", text/x-" + "a" * 1024
+    for path in ("/a", "/bb"):
+        assert render(memo, 503, accept, path=path) == render(fresh, 503, accept, path=path)
+    assert not memo._repeats and memo._memo

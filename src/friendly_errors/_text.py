@@ -175,6 +175,9 @@ def printable(value: str, *, multiline: bool = True) -> str:
     On a single line (a path, an ID) line breaks become U+FFFD too, so a value cannot forge the next
     line of the support block.
     """
+    if value.isprintable():
+        # Controls, line breaks, tabs and surrogates are all unprintable: nothing to replace.
+        return value
     value = _NEWLINES.sub("\n", value)
     if not multiline:
         value = value.replace("\n", "\ufffd").replace("\t", " ")

@@ -95,6 +95,7 @@ class _Responder:
     __slots__ = (
         "_collector",
         "_held",
+        "_held_headers",
         "disconnected",
         "handler",
         "scope",
@@ -112,6 +113,7 @@ class _Responder:
     #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
     disconnected: bool
     _held: Message
+    _held_headers: list[tuple[str, str]]
     _collector: DetailCollector
 
     @property
@@ -171,6 +173,7 @@ class _Responder:
             return
         self.state = _HOLDING
         self._held = message
+        self._held_headers = headers
         self._collector = self.handler.collector(message["status"], headers)
 
     async def _drain(self, message: Message) -> None:
@@ -231,7 +234,7 @@ class _Responder:
         original: list[tuple[str, str]] = []
         detail = None
         if held:
-            original = _decode(self._held.get("headers", ()))
+            original = self._held_headers
             detail = self._collector.detail()
         request = self._request_info()
         request_id = handler.request_id(request.headers)
@@ -248,10 +251,7 @@ class _Responder:
         start: _ResponseStart = {
             "type": "http.response.start",
             "status": rendered.status,
-            "headers": [
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in rendered.headers
-            ],
+            "headers": _encode(rendered.headers, request_id),
         }
         body: _ResponseBody = {
             "type": "http.response.body",
@@ -274,12 +274,18 @@ class _Responder:
 
     def _request_info(self) -> RequestInfo:
         scope = self.scope
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope.get("headers", ()):
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list.
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        raw = scope.get("headers", ())
+        if not isinstance(raw, (list, tuple)):
+            raw = list(raw)
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+        if len(headers) < len(raw):
+            # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list. Rare
+            # enough to be worth a second pass rather than a check on every field of every request.
+            headers = {}
+            for raw_name, raw_value in raw:
+                name = raw_name.decode("latin-1").lower()
+                value = raw_value.decode("latin-1")
+                headers[name] = f"{headers[name]}, {value}" if name in headers else value
         return RequestInfo(
             method=scope["method"],
             path=scope["path"],
@@ -293,6 +299,29 @@ _blank = object.__new__
 
 async def _nothing() -> None:
     return None
+
+
+# Encoded response headers by their text: the headers of an error page are the same few every time.
+# Bounded (it starts over when full) since Content-Length and kept headers vary.
+_ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_ENCODED_LIMIT: Final = 256
+
+
+def _encode(headers: list[tuple[str, str]], request_id: str) -> list[tuple[bytes, bytes]]:
+    """The core's latin-1 text back to ASGI bytes, names lower-cased as HTTP/2 requires."""
+    out = []
+    for pair in headers:
+        encoded = _ENCODED.get(pair)
+        if encoded is None:
+            name, value = pair
+            encoded = (name.lower().encode("latin-1"), value.encode("latin-1"))
+            # A request ID is new with almost every request: keeping it would only churn the cache.
+            if value != request_id:
+                if len(_ENCODED) >= _ENCODED_LIMIT:
+                    _ENCODED.clear()
+                _ENCODED[pair] = encoded
+        out.append(encoded)
+    return out
 
 
 def _decode(raw: Any) -> list[tuple[str, str]]:

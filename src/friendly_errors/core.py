@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import traceback
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -103,27 +102,48 @@ class DetailCollector:
         """The app's own explanation, when it gave a short one that says more than the title."""
         if self._overflow or not self._chunks or not self.content_type:
             return None
-        media_type = self.content_type.split(";", 1)[0].strip().lower()
-        text = b"".join(self._chunks).decode("utf-8", "replace")
-        found: str | None = None
-        if media_type == "application/json" or media_type.endswith("+json"):
-            try:
-                data = json.loads(text)
-            except (ValueError, RecursionError):
-                # RecursionError: 8 KB of "[[[[" nests deeper than the parser will go.
-                return None
-            if isinstance(data, dict):
-                found = next(
-                    (data[k] for k in _JSON_DETAIL_KEYS if isinstance(data.get(k), str)), None
-                )
-        elif media_type == "text/plain" and len(text) <= _TEXT_DETAIL_MAX:
-            found = text
-        if found is None:
+        body = b"".join(self._chunks)
+        if len(body) > _DETAIL_MEMO_SIZE or len(self.content_type) > _DETAIL_MEMO_SIZE:
+            return _detail(self.content_type, body, self.title)
+        # A repeated error usually repeats its body too: parse each short one once.
+        key = (self.content_type, body, self.title)
+        found = _details.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = _detail(self.content_type, body, self.title)
+            if len(_details) >= _DETAIL_MEMO_LIMIT:
+                _details.clear()  # bounded: starts over when full
+            _details[key] = found
+        return found if isinstance(found, str) else None
+
+
+# The memo of short bodies' details, shared by every handler: the result depends only on the key.
+_DETAIL_MEMO_SIZE: Final = 256
+_DETAIL_MEMO_LIMIT: Final = 256
+_UNKNOWN: Final = object()
+_details: dict[tuple[str, bytes, str], object] = {}
+
+
+def _detail(content_type: str, body: bytes, title: str) -> str | None:
+    """The explanation in a replaced body of ``content_type``, unless it only repeats ``title``."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    text = body.decode("utf-8", "replace")
+    found: str | None = None
+    if media_type == "application/json" or media_type.endswith("+json"):
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            # RecursionError: 8 KB of "[[[[" nests deeper than the parser will go.
             return None
-        found = _CONTROL_CHARS.sub("", found).strip()
-        if not found or found.casefold() == self.title.casefold():
-            return None
-        return found[:_TEXT_DETAIL_MAX]
+        if isinstance(data, dict):
+            found = next((data[k] for k in _JSON_DETAIL_KEYS if isinstance(data.get(k), str)), None)
+    elif media_type == "text/plain" and len(text) <= _TEXT_DETAIL_MAX:
+        found = text
+    if found is None:
+        return None
+    found = _CONTROL_CHARS.sub("", found).strip()
+    if not found or found.casefold() == title.casefold():
+        return None
+    return found[:_TEXT_DETAIL_MAX]
 
 
 def _media_type(headers: Sequence[tuple[str, str]]) -> str | None:
@@ -204,6 +224,8 @@ class ErrorHandler:
             problem_instance=problem_instance,
             frame_ancestors=frame_ancestors,
         )
+        # Per status: the headers the catalogue says still matter when its response is replaced.
+        self._matters: dict[int, frozenset[str]] = {}
 
     # -- decisions on the response --------------------------------------------------------------
 
@@ -224,12 +246,17 @@ class ErrorHandler:
         Nor from a compressed body (a GZip middleware inside this one): read as text it would put
         gibberish on the page, so its detail is given up instead.
         """
-        encoded = any(
-            name.lower() == "content-encoding" and value.strip().lower() not in ("", "identity")
-            for name, value in headers
-        )
+        media_type: str | None = None
+        encoded = False
+        for name, value in headers:
+            lower = name.lower()
+            if lower == "content-type":
+                if media_type is None:
+                    media_type = value
+            elif lower == "content-encoding" and value.strip().lower() not in ("", "identity"):
+                encoded = True
         limit = DETAIL_LIMIT if self.use_app_detail and not encoded else 0
-        return DetailCollector(_media_type(headers), limit, self.catalogue.get(status).title)
+        return DetailCollector(media_type, limit, self.catalogue.get(status).title)
 
     # -- request IDs ----------------------------------------------------------------------------
 
@@ -247,7 +274,11 @@ class ErrorHandler:
                 continue
             if _SAFE_REQUEST_ID.fullmatch(value):
                 return value
-        return uuid.uuid4().hex
+        # What uuid.uuid4().hex gives, version and variant bits included, at a third of the cost.
+        raw = bytearray(os.urandom(16))
+        raw[6] = raw[6] & 0x0F | 0x40
+        raw[8] = raw[8] & 0x3F | 0x80
+        return raw.hex()
 
     # -- producing the replacement --------------------------------------------------------------
 
@@ -265,10 +296,15 @@ class ErrorHandler:
         retry_after_header: str | None = None
         kept: list[tuple[str, str]] = []
         vary: list[str] = []
+        content_type: str | None = None
         info = self.catalogue.get(status)
-        matters = {h.lower() for h in info.headers}
+        matters = self._matters.get(status)
+        if matters is None:
+            matters = self._matters[status] = frozenset(h.lower() for h in info.headers)
         for name, value in original_headers:
             lower = name.lower()
+            if lower == "content-type" and content_type is None:
+                content_type = value
             if lower == "vary":
                 vary.extend(v.strip() for v in value.split(",") if v.strip())
             elif lower == "retry-after":
@@ -288,25 +324,20 @@ class ErrorHandler:
             detail=detail if self.use_app_detail else None,
             traceback=format_exception(exception) if self.debug and exception else None,
             retry_after=retry_after,
-            response_content_type=_media_type(original_headers),
+            response_content_type=content_type,
         )
-        headers: list[tuple[str, str]] = []
-        for name, value in rendered.headers:
-            if name.lower() == "vary" and vary:
-                value = _merge_vary(value, vary)
-            headers.append((name, value))
+        # The renderer hands out a new list each time: completed in place, it is ours to return.
+        headers = rendered.headers
+        if vary:
+            for index, (name, value) in enumerate(headers):
+                if name.lower() == "vary":
+                    headers[index] = (name, _merge_vary(value, vary))
         headers.extend(kept)
         if retry_after_header is None and info.retry_after is not None:
             headers.append(("Retry-After", str(info.retry_after)))
         if self.request_id_response_header:
             headers.append((self.request_id_response_header, request_id))
-        return RenderedError(
-            status=rendered.status,
-            headers=headers,
-            body=rendered.body,
-            format=rendered.format,
-            media_type=rendered.media_type,
-        )
+        return rendered
 
     # -- reporting ------------------------------------------------------------------------------
 

@@ -102,6 +102,9 @@ _NOT_ESCAPED_BYTES: Final = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 # application may put request data into it.
 _MEMO_LIMIT: Final = 256
 _MEMO_DETAIL: Final = 200
+# Repeated errors are answered from a second memo keyed on the request's inputs (see _Repeat), only
+# when those inputs are this short in all, so that 256 entries stay small whatever clients send.
+_REPEAT_INPUTS: Final = 1024
 # The values of the context that change with every request, in the order of a memo entry's slots.
 _SLOTS: Final = ("request_id", "timestamp", "method", "path", "query", "support_text")
 _REQUEST_ATTRS: Final = frozenset({"method", "path", "query"})
@@ -131,6 +134,23 @@ class _Memo:
     statics: tuple[bytes, ...]
     slots: tuple[int, ...]
     csp: str | None
+
+
+@dataclass(frozen=True)
+class _Repeat:
+    """Everything :meth:`Renderer.render` decided for one set of inputs, short of the request's values.
+
+    ``page`` is a memo entry of an HTML page, or the text before and after the support lines of a
+    plain-text body; ``tail`` the headers that follow Content-Length.
+    """
+
+    status: int
+    format: Format
+    media_type: str
+    title: str
+    page: _Memo | tuple[bytes, bytes]
+    content_type: tuple[str, str]
+    tail: tuple[tuple[str, str], ...]
 
 
 class Renderer:
@@ -201,6 +221,8 @@ class Renderer:
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._text_memo: dict[tuple[object, ...], tuple[bytes, bytes]] = {}
         self._memo_ok: dict[str, bool] = {}
+        # What render decided for the inputs of a repeated error (see _Repeat); bounded like the memo.
+        self._repeats: dict[tuple[object, ...], _Repeat] = {}
         # Alphanumeric, so escaping leaves them intact; random, so no catalogue text or detail
         # contains one. The second set differs in length to catch output that depends on it.
         salt = secrets.token_hex(8)
@@ -238,16 +260,41 @@ class Renderer:
         method = "GET"
         try:
             method = request.method
+            headers = request.headers
+            accept = headers.get("accept")
+            accept_language = headers.get("accept-language")
+            requested_with = headers.get("x-requested-with")
+            # A repeated error skips negotiation and the context: everything but the request's own
+            # values follows from these inputs. Exact types only, since True == 1 and 503.0 == 503
+            # would find an entry that the checks below would not have given them.
+            key: tuple[object, ...] | None = None
+            if (
+                traceback is None
+                and type(status) is int
+                and (retry_after is None or type(retry_after) is int)
+            ):
+                key = (
+                    status,
+                    method,
+                    accept,
+                    accept_language,
+                    requested_with,
+                    response_content_type,
+                    detail,
+                    retry_after,
+                )
+                repeat = self._repeats.get(key)
+                if repeat is not None:
+                    return self._repeat(repeat, request, request_id, now)
             if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 999:
                 logger.error("friendly_errors: invalid status %r, answering 500 instead", status)
                 status = 500
             status = int(status)  # an IntEnum such as http.HTTPStatus prints as its name
-            headers = request.headers
             choice = negotiate_format(
-                headers.get("accept"),
+                accept,
                 default=self._default_format,
                 response_content_type=response_content_type,
-                requested_with=headers.get("x-requested-with"),
+                requested_with=requested_with,
             )
             if status < 200 or status in _NO_CONTENT:
                 return RenderedError(
@@ -256,7 +303,7 @@ class Renderer:
             # The language the entry's text is really in: French asked for and no French text for
             # this code means an English page, and Content-Language must say so.
             lang = self._catalogue.get(
-                status, negotiate_language(headers.get("accept-language"), self._locales)
+                status, negotiate_language(accept_language, self._locales)
             ).locale
             if retry_after is not None and (
                 isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
@@ -264,6 +311,7 @@ class Renderer:
                 retry_after = None
             fmt = choice.format
             csp: str | None = None
+            page: _Memo | tuple[bytes, bytes] | None = None
             if fmt is Format.JSON or fmt is Format.XML:
                 problem = self._problem(status, lang, request, request_id, detail, retry_after)
                 if traceback is not None:
@@ -273,7 +321,7 @@ class Renderer:
                 if method == "HEAD":
                     # The page a GET would get, so Content-Length is that of the GET body.
                     request = replace(request, method="GET")
-                body, csp = self._page(
+                body, csp, page = self._page(
                     status, lang, fmt, request, request_id, detail, traceback, retry_after, now
                 )
             tail = self._headers.get((choice.media_type, lang))
@@ -287,6 +335,12 @@ class Renderer:
             if csp is not None:
                 framed.append(("Content-Security-Policy", csp))
                 framed.append(_REFERRER_POLICY)
+            if key is not None and page is not None and _short_inputs(key):
+                title = self._catalogue.get(status, lang).title
+                repeat = _Repeat(
+                    status, fmt, choice.media_type, title, page, tail[0], tuple(framed[2:])
+                )
+                self._remember(self._repeats, key, repeat)
             return RenderedError(
                 status, framed, b"" if method == "HEAD" else body, fmt, choice.media_type
             )
@@ -312,24 +366,18 @@ class Renderer:
         traceback: str | None,
         retry_after: int | None,
         now: datetime | None,
-    ) -> tuple[bytes, str | None]:
+    ) -> tuple[bytes, str | None, _Memo | tuple[bytes, bytes] | None]:
+        """The body and its CSP, and the memo entry or text frame that gave it, if one did."""
         template, builtin = self._template(status, fmt)
         context = self._context(status, lang, fmt)
         info: StatusInfo = context["info"]
-        rid = _text.printable(_text.shorten(request_id), multiline=False)
-        timestamp = _utc_now() if now is None else _timestamp(now)
+        rid, timestamp, support = _request_values(
+            status, info.title, request_id, request.method, request.path, now
+        )
         detail = _text.printable(detail) if detail else None
         traceback = _text.printable(traceback) if traceback else None
         retry = (
             context["retry_text"] if retry_after is None else _text.retry_advice(info, retry_after)
-        )
-        support = _text.support_text(
-            status,
-            info.title,
-            rid,
-            timestamp,
-            _text.printable(_text.shorten(request.method, 20), multiline=False),
-            _text.printable(_text.shorten(request.path), multiline=False),
         )
         # A repeated error differs from the last one only in the request's own values, so the
         # rendered page is kept with those values as slots. Never with a traceback, and never
@@ -345,14 +393,14 @@ class Renderer:
                 text = _text.render_text(
                     parts, detail=detail, retry=retry, support=support, traceback=traceback
                 )
-                return _problem.utf8(text)[1], None
+                return _problem.utf8(text)[1], None, None
             text_key = (status, lang, detail, retry)
             frame = self._text_memo.get(text_key)
             if frame is None:
                 before, after = _text.text_frame(parts, detail=detail, retry=retry)
                 frame = (_problem.utf8(before)[1], _problem.utf8(after)[1])
                 self._remember(self._text_memo, text_key, frame)
-            return frame[0] + _problem.utf8(_text.support_lines(support))[1] + frame[1], None
+            return _frame_text(frame, support), None, frame
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
@@ -368,19 +416,40 @@ class Renderer:
             if memo is not None:
                 # The order of _SLOTS.
                 slots = (rid, timestamp, request.method, request.path, request.query, support)
-                out = [memo.statics[0]]
-                for slot, static in zip(memo.slots, memo.statics[1:], strict=True):
-                    out.append(_problem.utf8(str(escape(slots[slot])))[1])
-                    out.append(static)
-                return b"".join(out), memo.csp
+                return _splice(memo, slots), memo.csp, memo
         values = self._values(context, request, rid, timestamp, detail, retry_after, retry)
         values["traceback"] = traceback
         values["can_retry"] = can_retry
         values["support_text"] = support
         text, body = _problem.utf8(template.render(values))
         if fmt is not Format.HTML:
-            return body, None
-        return body, self._builtin_csp if builtin else self._policies.for_page(text)
+            return body, None, None
+        return body, self._builtin_csp if builtin else self._policies.for_page(text), None
+
+    @staticmethod
+    def _repeat(
+        repeat: _Repeat, request: RequestInfo, request_id: str, now: datetime | None
+    ) -> RenderedError:
+        """The response to a repeated error: only the request's own values are new."""
+        method = request.method
+        # HEAD gets the page a GET would get, so Content-Length is that of the GET body.
+        shown = "GET" if method == "HEAD" else method
+        path = request.path
+        rid, timestamp, support = _request_values(
+            repeat.status, repeat.title, request_id, shown, path, now
+        )
+        page = repeat.page
+        if isinstance(page, _Memo):
+            body = _splice(page, (rid, timestamp, shown, path, request.query, support))
+        else:
+            body = _frame_text(page, support)
+        return RenderedError(
+            repeat.status,
+            [repeat.content_type, ("Content-Length", str(len(body))), *repeat.tail],
+            b"" if method == "HEAD" else body,
+            repeat.format,
+            repeat.media_type,
+        )
 
     @staticmethod
     def _values(
@@ -624,6 +693,43 @@ class Renderer:
 
 
 _HTML_CHOICE: Final = FormatChoice(Format.HTML, "text/html")
+
+
+def _request_values(
+    status: int, title: str, request_id: str, method: str, path: str, now: datetime | None
+) -> tuple[str, str, str]:
+    """The request ID and time as shown, and the support block built from them."""
+    rid = _text.printable(_text.shorten(request_id), multiline=False)
+    timestamp = _utc_now() if now is None else _timestamp(now)
+    support = _text.support_text(
+        status,
+        title,
+        rid,
+        timestamp,
+        _text.printable(_text.shorten(method, 20), multiline=False),
+        _text.printable(_text.shorten(path), multiline=False),
+    )
+    return rid, timestamp, support
+
+
+def _splice(memo: _Memo, values: tuple[str, ...]) -> bytes:
+    """A memo entry's page with ``values`` (in the order of _SLOTS) escaped into its slots."""
+    out = [memo.statics[0]]
+    for slot, static in zip(memo.slots, memo.statics[1:], strict=True):
+        out.append(_problem.utf8(str(escape(values[slot])))[1])
+        out.append(static)
+    return b"".join(out)
+
+
+def _frame_text(frame: tuple[bytes, bytes], support: str) -> bytes:
+    return frame[0] + _problem.utf8(_text.support_lines(support))[1] + frame[1]
+
+
+def _short_inputs(key: tuple[object, ...]) -> bool:
+    """Whether the request's inputs in a _Repeat key are short enough to keep (_REPEAT_INPUTS)."""
+    return sum(len(item) for item in key if isinstance(item, str)) <= _REPEAT_INPUTS
+
+
 _ROUTES: Final = {fault: _text.route(fault) for fault in Fault}
 
 
