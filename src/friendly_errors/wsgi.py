@@ -14,6 +14,7 @@ import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Final
 
 from friendly_errors.core import DetailCollector, ErrorHandler
@@ -48,51 +49,67 @@ class FriendlyErrorsWSGIMiddleware:
         # ones, usually the same string object each time, so the check costs one hashed set lookup
         # instead of parsing the code on every request.
         self._passing: set[str] = set()
+        # The stages a request goes through on the fast path, shared by all requests: a request
+        # moves between them by rebinding one cell, which allocates nothing.
+        self._handed_back = _Stage(self, frozenset())
+        self._sent = _Stage(self, frozenset())
+        self._fresh = _Stage(self, self._passing, self._sent)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         # The common case, a status that passes, runs in this closure and never builds an
         # _Exchange: on a fast app the per-request objects are most of a middleware's cost. The
-        # one cell of state is None until start_response, True once a status went to the server,
-        # False once the app's own iterable was handed back, or the _Exchange of the slow path.
-        state: _Exchange | bool | None = None
+        # closure holds only start_response and one cell, the request's _Stage; reaching the
+        # middleware through the stage instead of a third cell saves an allocation per request.
+        state = self._fresh
 
         def watch(
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
         ) -> _Write:
             nonlocal state
-            if status in self._passing and state is None:
-                state = True
+            # Only the fresh stage has status lines to match: for every other stage the set is
+            # empty, so a second call always takes the slow path below.
+            if status in state.passing:
+                state = state.passed
                 return start_response(status, headers, exc_info)
-            if state is None or state is True:
-                if state is None and self._passes(status):
-                    state = True
-                    return start_response(status, headers, exc_info)
-                state = _Exchange(self.handler, start_response, forwarded=state is True)
-            elif state is False:
+            stage = state
+            if stage.exchange is not None:
+                return stage.exchange.start_response(status, headers, exc_info)
+            middleware = stage.middleware
+            if stage is middleware._handed_back:
                 # The server iterates the app's body itself now, so it alone can honour a change
                 # of mind (PEP 3333: it re-raises exc_info once the headers went out).
                 return start_response(status, headers, exc_info)
-            return state.start_response(status, headers, exc_info)
+            if stage is middleware._fresh and middleware._passes(status):
+                state = middleware._sent
+                return start_response(status, headers, exc_info)
+            exchange = _Exchange(
+                middleware.handler, start_response, forwarded=stage is middleware._sent
+            )
+            state = _Stage(middleware, frozenset(), exchange=exchange)
+            return exchange.start_response(status, headers, exc_info)
 
         try:
             body = self.app(environ, watch)
         except Exception as exc:
-            if not isinstance(state, _Exchange):
-                state = _Exchange(self.handler, start_response, forwarded=state is True)
-            state.environ = environ
-            page = state.failed(exc)
+            exchange = state.exchange
+            if exchange is None:
+                exchange = _Exchange(self.handler, start_response, forwarded=state is self._sent)
+                state = _Stage(self, frozenset(), exchange=exchange)
+            exchange.environ = environ
+            page = exchange.failed(exc)
             if page is None:
                 raise
             return [page]
-        if state is True:
-            state = False
+        if state is self._sent:
+            state = self._handed_back
             return body
-        if state is None:
+        exchange = state.exchange
+        if exchange is None:
             # start_response comes late, from the first iteration of the body (PEP 3333 allows it).
-            state = _Exchange(self.handler, start_response, forwarded=False)
-        assert isinstance(state, _Exchange)
-        state.environ = environ
-        return state.wrap(body)
+            exchange = _Exchange(self.handler, start_response, forwarded=False)
+            state = _Stage(self, frozenset(), exchange=exchange)
+        exchange.environ = environ
+        return exchange.wrap(body)
 
     def _passes(self, status: str) -> bool:
         """Whether a status line is passed through, matched by its code whatever the reason phrase
@@ -105,6 +122,31 @@ class FriendlyErrorsWSGIMiddleware:
         if len(self._passing) < _PASSING_CAP:
             self._passing.add(status)
         return True
+
+
+class _Stage:
+    """Where one request stands: a middleware's three shared stages, or one request's _Exchange.
+
+    The fast path tests ``status in stage.passing`` and moves to ``stage.passed``; only the fresh
+    stage (nothing started yet) has status lines in ``passing``, so any other stage falls through
+    to the slow path, which finds the middleware here.
+    """
+
+    __slots__ = ("exchange", "middleware", "passed", "passing")
+
+    def __init__(
+        self,
+        middleware: FriendlyErrorsWSGIMiddleware,
+        passing: AbstractSet[str],
+        passed: _Stage | None = None,
+        *,
+        exchange: _Exchange | None = None,
+    ) -> None:
+        self.middleware = middleware
+        self.passing = passing
+        #: Where a status found in ``passing`` leads; never read when ``passing`` is empty.
+        self.passed: _Stage = self if passed is None else passed
+        self.exchange = exchange
 
 
 class _Exchange:
