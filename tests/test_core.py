@@ -432,3 +432,12 @@ def test_details_stay_right_over_many_bodies_repeated(media_type: str) -> None:
         collector = handler.collector(503, [("Content-Type", media_type)])
         collector.feed(body.encode())
         assert collector.detail() == text
+
+
+def test_a_path_cannot_forge_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    forged = RequestInfo("GET", "/x\nERROR friendly_errors: admin login ok")
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        ErrorHandler().report(500, forged, request_id="r", scope={}, exception=ValueError("x"))
+    (record,) = caplog.records
+    assert "\n" not in record.getMessage()
+    assert "'/x\\nERROR friendly_errors: admin login ok'" in record.getMessage()

@@ -577,3 +577,58 @@ def test_export_command_unwritable_directory(
     assert err.startswith("friendly-errors: error: ")
     assert err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_quiet_logger_does_not_let_a_fallback_page_reach_the_disk(tmp_path: Path) -> None:
+    """The failure is seen in the response itself, not only in the log, which may be switched off."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "error.html").write_text("{{ info.nope.deeper }}")
+    source = logging.getLogger("friendly_errors")
+    level = source.level
+    source.setLevel(logging.CRITICAL)  # setLevel, not the attribute: it clears logging's cache
+    try:
+        target = tmp_path / "out"
+        with pytest.raises(ExportError, match=r"could not be rendered"):
+            export(target, codes=[502], formats=[Format.HTML], template_dirs=[templates])
+    finally:
+        source.setLevel(level)
+    assert not target.exists()
+
+
+def test_an_interrupted_swap_puts_the_earlier_export_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out"
+    export(target, codes=[502], formats=[Format.HTML])
+    before = sorted(p.relative_to(target) for p in target.rglob("*"))
+    real_replace = os.replace
+    calls: list[object] = []
+
+    def interrupted(src: object, dst: object) -> None:
+        calls.append(src)
+        if len(calls) == 2:  # the new export moving in
+            raise KeyboardInterrupt
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export(target, codes=[502, 504], formats=[Format.HTML])
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert sorted(p.relative_to(target) for p in target.rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"], "no staging or old directory left"
+
+
+def test_a_failed_move_aside_leaves_no_empty_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out"
+    export(target, codes=[502], formats=[Format.HTML])
+
+    def refuse(src: object, dst: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(ExportError, match="Permission denied"):
+        export(target, codes=[502], formats=[Format.HTML])
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]

@@ -1308,3 +1308,24 @@ def test_long_request_headers_are_not_kept_for_repeated_errors() -> None:
     for path in ("/a", "/bb"):
         assert render(memo, 503, accept, path=path) == render(fresh, 503, accept, path=path)
     assert not memo._repeats and memo._memo
+
+
+def test_user_templates_see_the_request_made_printable(tmp_path: Path) -> None:
+    """A text template printing the raw path must not hand a terminal escapes or a forged line."""
+    (tmp_path / "error.txt").write_text(
+        "{% autoescape false %}{{ request.path }}|{{ request.query }}{% endautoescape %}\n"
+    )
+    renderer = Renderer(template_dirs=[tmp_path])
+    for _ in range(2):  # the full render, then the memo
+        rendered = renderer.render(
+            502,
+            RequestInfo("GET", "/x\x1b]0;pwned\x07\r\nFake: y", "a=\x00", {"accept": "text/plain"}),
+            request_id="r",
+        )
+        assert rendered.body.decode() == "/x\ufffd]0;pwned\ufffd\ufffdFake: y|a=\ufffd"
+
+
+@pytest.mark.parametrize("value", ["'self' \U0001f600", "'self' caf\xe9", "'self'\t"])
+def test_frame_ancestors_must_be_printable_ascii(value: str) -> None:
+    with pytest.raises(ValueError, match="frame_ancestors"):
+        Renderer(frame_ancestors=value)

@@ -356,7 +356,8 @@ class ErrorHandler:
         """
         if exception is not None:
             logger.error(
-                "Unhandled exception while serving %s %s (request ID %s)",
+                # %r: the path comes from the client, and a decoded %0a must not forge a log line.
+                "Unhandled exception while serving %r %r (request ID %s)",
                 request.method,
                 request.path,
                 request_id,

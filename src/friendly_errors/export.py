@@ -13,7 +13,8 @@ snippet replaces them per request (``sub_filter``), the other servers show them 
 
 The export is atomic: everything is written to a temporary directory beside the target and renamed
 into place at the end, so a failure (an unwritable disk, a broken template) leaves the target as it
-was, and a proxy reading it never sees half an export.
+was, and a proxy reading it never sees half an export. Replacing an earlier export takes two renames,
+between which the directory is absent for an instant.
 """
 
 from __future__ import annotations
@@ -144,6 +145,13 @@ def export(
         haproxy_pages, warnings = _haproxy_pages(handler, code_list, locale_list[0], format_list)
     if failures:
         raise ExportError(failures[0])
+    # The log is only the message: a logger set above ERROR would hide the failure from it, but
+    # never from the response itself.
+    for page in pages:
+        if page.rendered.fallback:
+            raise ExportError(
+                f"{page.name}: the page could not be rendered (the friendly_errors log has why)"
+            )
 
     files: list[tuple[str, bytes]] = [(page.name, page.rendered.body) for page in pages]
     files += [(f"haproxy/{code}.http", raw) for code, raw in haproxy_pages]
@@ -684,13 +692,20 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         # POSIX rename replaces an empty directory in one step.
         os.replace(staging, target)
         return
-    # An earlier export: move it aside, move the new one in, then delete the old one. If the second
-    # rename fails the old export goes back, so the target is never left missing.
+    # An earlier export: move it aside, move the new one in, then delete the old one. If anything
+    # stops the second rename (an error, Ctrl+C) the old export goes back. Between the two renames
+    # the directory is absent for an instant: Python has no portable atomic exchange of two
+    # directories, so a reader may then miss a file, but never reads half of one.
     old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    os.replace(target, old)
+    try:
+        os.replace(target, old)
+    except BaseException:
+        old.rmdir()
+        raise
     try:
         os.replace(staging, target)
-    except OSError:
+    except BaseException:
+        # Whatever stopped us (an OSError, Ctrl+C, SIGTERM), the earlier export goes back.
         os.replace(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)

@@ -74,6 +74,9 @@ class RenderedError:
     body: bytes
     format: Format
     media_type: str
+    #: True for the static page served because rendering failed (the failure was logged). A request
+    #: is better off with it than with a second error; a static export is not, and checks this.
+    fallback: bool = False
 
 
 # RFC 9110 Sections 15.2, 15.3.5, 15.3.6 and 15.4.5: these responses end at the header section.
@@ -368,6 +371,7 @@ class Renderer:
         now: datetime | None,
     ) -> tuple[bytes, str | None, _Memo | tuple[bytes, bytes] | None]:
         """The body and its CSP, and the memo entry or text frame that gave it, if one did."""
+        request = _shown(request)
         template, builtin = self._template(status, fmt)
         context = self._context(status, lang, fmt)
         info: StatusInfo = context["info"]
@@ -431,6 +435,7 @@ class Renderer:
         repeat: _Repeat, request: RequestInfo, request_id: str, now: datetime | None
     ) -> RenderedError:
         """The response to a repeated error: only the request's own values are new."""
+        request = _shown(request)
         method = request.method
         # HEAD gets the page a GET would get, so Content-Length is that of the GET body.
         shown = "GET" if method == "HEAD" else method
@@ -681,18 +686,42 @@ class Renderer:
             else 500
         )
         if code < 200 or code in _NO_CONTENT:
-            return RenderedError(code, list(_COMMON_HEADERS), b"", choice.format, choice.media_type)
+            return RenderedError(
+                code, list(_COMMON_HEADERS), b"", choice.format, choice.media_type, fallback=True
+            )
         key = (code, choice.media_type, choice.format is Format.HTML)
         found = self._fallbacks.get(key)
         if found is None:
             found = self._fallbacks[key] = _fallback_response(code, choice, self._frame_ancestors)
         headers, body = found
         return RenderedError(
-            code, list(headers), b"" if head else body, choice.format, choice.media_type
+            code,
+            list(headers),
+            b"" if head else body,
+            choice.format,
+            choice.media_type,
+            fallback=True,
         )
 
 
 _HTML_CHOICE: Final = FormatChoice(Format.HTML, "text/html")
+
+
+def _shown(request: RequestInfo) -> RequestInfo:
+    """The request as pages show it, made printable once.
+
+    Templates, the memo's slots and the support block all see the same values, so a text template
+    printing ``{{ request.path }}`` cannot hand a terminal escape sequences or a forged line. Problem
+    documents encode the raw values instead.
+    """
+    if request.method.isprintable() and request.path.isprintable() and request.query.isprintable():
+        return request
+    return replace(
+        request,
+        method=_text.printable(request.method, multiline=False),
+        path=_text.printable(request.path, multiline=False),
+        query=_text.printable(request.query, multiline=False),
+    )
 
 
 def _request_values(
@@ -887,7 +916,8 @@ def _check_frame_ancestors(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"frame_ancestors must be a string, not {type(value).__name__}")
     # A ";" or "," would end the directive and let the value add directives of its own.
-    if not value.strip() or re.search(r"[;,\x00-\x1f\x7f-\uffff]", value):
+    # Printable ASCII only: the value goes into a latin-1 header, and anything beyond could not.
+    if not value.strip() or re.search(r"[^\x20-\x7e]|[;,]", value):
         raise ValueError(
             "frame_ancestors must be a CSP source list such as \"'none'\", \"'self'\" or "
             f'"https://example.com", got {value!r}'

@@ -90,7 +90,7 @@ def test_an_exception_is_a_500_page_logged_once_and_keeps_the_connection(
     output = _wait_for(server, "RuntimeError: wire-boom")
     # Ours, exactly once; the server never saw the exception, so it logged nothing of its own.
     assert output.count("RuntimeError: wire-boom") == 1
-    assert "LOG friendly_errors ERROR Unhandled exception while serving GET /boom" in output
+    assert "LOG friendly_errors ERROR Unhandled exception while serving 'GET' '/boom'" in output
 
 
 def test_an_exception_after_the_start_truncates_the_response(conn: Connection) -> None:

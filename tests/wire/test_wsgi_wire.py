@@ -95,7 +95,7 @@ def test_an_exception_is_a_500_page_logged_once(server: Server, conn: Connection
     output = _wait_for(server, "RuntimeError: wire-boom")
     # Ours, exactly once; the server never saw the exception, so it logged nothing of its own.
     assert output.count("RuntimeError: wire-boom") == 1
-    assert "LOG friendly_errors ERROR Unhandled exception while serving GET /boom" in output
+    assert "LOG friendly_errors ERROR Unhandled exception while serving 'GET' '/boom'" in output
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_an_exception_after_the_start_truncates_the_response(
     output = _wait_for(server, f"RuntimeError: {message}")
     # The server logged it; the middleware did not add a second report.
     assert f"RuntimeError: {message}" in output
-    assert f"Unhandled exception while serving GET {path}" not in output
+    assert f"Unhandled exception while serving 'GET' {path!r}" not in output
 
 
 def test_a_streamed_200_reaches_the_client_before_the_app_finishes(server: Server) -> None:
