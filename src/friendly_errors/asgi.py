@@ -8,24 +8,16 @@ be replaced, and moves bytes. Starlette is never imported, so the middleware wra
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable
 from typing import Any, Final, Literal, TypedDict
 
+from friendly_errors._types import ASGIApp, Message, Receive, Scope, Send
 from friendly_errors.core import DetailCollector, ErrorHandler
 from friendly_errors.rendering import RequestInfo
 
 __all__ = ["FriendlyErrorsMiddleware"]
 
 logger = logging.getLogger("friendly_errors")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-# The parameter is Any on purpose: Starlette types ``send`` as taking a MutableMapping while
-# asgiref and uvicorn type it as taking a union of TypedDicts, and neither is a subtype of the other.
-# Accepting Any lets both kinds of server call us, and both kinds of app be wrapped, without casts.
-Send = Callable[[Any], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class _ResponseStart(TypedDict):
@@ -236,7 +228,7 @@ class _Responder:
         if held:
             original = self._held_headers
             detail = self._collector.detail()
-        request = self._request_info()
+        request = request_info(self.scope)
         request_id = handler.request_id(request.headers)
         rendered = handler.respond(
             status,
@@ -251,7 +243,7 @@ class _Responder:
         start: _ResponseStart = {
             "type": "http.response.start",
             "status": rendered.status,
-            "headers": _encode(rendered.headers, request_id),
+            "headers": encode_headers(rendered.headers, request_id),
         }
         body: _ResponseBody = {
             "type": "http.response.body",
@@ -272,29 +264,35 @@ class _Responder:
             if pending is not None:
                 await pending
 
-    def _request_info(self) -> RequestInfo:
-        scope = self.scope
-        raw = scope.get("headers", ())
-        if not isinstance(raw, (list, tuple)):
-            raw = list(raw)
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
-        if len(headers) < len(raw):
-            # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list. Rare
-            # enough to be worth a second pass rather than a check on every field of every request.
-            headers = {}
-            for raw_name, raw_value in raw:
-                name = raw_name.decode("latin-1").lower()
-                value = raw_value.decode("latin-1")
-                headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        return RequestInfo(
-            method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-        )
-
 
 _blank = object.__new__
+
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    """An ASGI scope's headers as the core reads them: lower-case names, latin-1 text."""
+    raw = scope.get("headers", ())
+    if not isinstance(raw, (list, tuple)):
+        raw = list(raw)
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(headers) < len(raw):
+        # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list. Rare enough
+        # to be worth a second pass rather than a check on every field of every request.
+        headers = {}
+        for raw_name, raw_value in raw:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def request_info(scope: Scope) -> RequestInfo:
+    """The protocol-free view of an ASGI request that the core and the hook receive."""
+    return RequestInfo(
+        method=scope["method"],
+        path=scope["path"],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=request_headers(scope),
+    )
 
 
 async def _nothing() -> None:
@@ -307,7 +305,9 @@ _ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 _ENCODED_LIMIT: Final = 256
 
 
-def _encode(headers: list[tuple[str, str]], request_id: str) -> list[tuple[bytes, bytes]]:
+def encode_headers(
+    headers: list[tuple[str, str]], request_id: str = ""
+) -> list[tuple[bytes, bytes]]:
     """The core's latin-1 text back to ASGI bytes, names lower-cased as HTTP/2 requires."""
     out = []
     for pair in headers:

@@ -292,7 +292,7 @@ class ErrorHandler:
         detail: str | None = None,
         exception: BaseException | None = None,
     ) -> RenderedError:
-        """The friendly response that replaces ``status``; never raises."""
+        """The friendly response that replaces ``status`` (100 to 999); the renderer never raises."""
         retry_after_header: str | None = None
         kept: list[tuple[str, str]] = []
         vary: list[str] = []

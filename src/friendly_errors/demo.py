@@ -22,7 +22,8 @@ from typing import Any, Final
 from urllib.parse import parse_qs
 
 from friendly_errors import _csp
-from friendly_errors.asgi import FriendlyErrorsMiddleware, Receive, Scope, Send
+from friendly_errors._types import Receive, Scope, Send
+from friendly_errors.asgi import FriendlyErrorsMiddleware
 from friendly_errors.negotiation import Format
 from friendly_errors.server import lifespan, run_app
 

@@ -28,16 +28,18 @@ from __future__ import annotations
 import html
 import http
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, quote
 
 from friendly_errors import _csp
-from friendly_errors.asgi import Receive, Scope, Send
+from friendly_errors._types import Receive, Scope, Send
+from friendly_errors.asgi import encode_headers, request_headers
 from friendly_errors.core import ErrorHandler
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import RequestInfo
+from friendly_errors.wsgi import request_headers as environ_headers
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -226,9 +228,7 @@ class GalleryASGI:
         # Starlette's Mount keeps the full path and extends root_path; other routers strip it.
         if root and path.startswith(root):
             path = path[len(root) :]
-        headers = _combine(
-            (n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in scope.get("headers", ())
-        )
+        headers = request_headers(scope)
         response = self._gallery.handle(
             scope.get("method", "GET"),
             root,
@@ -236,7 +236,7 @@ class GalleryASGI:
             scope.get("query_string", b"").decode("latin-1"),
             headers,
         )
-        raw = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
+        raw = encode_headers(response.headers)
         await send({"type": "http.response.start", "status": response.status, "headers": raw})
         await send({"type": "http.response.body", "body": response.body})
 
@@ -248,11 +248,7 @@ class GalleryWSGI:
         self._gallery = gallery
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
-        headers = _combine(
-            (key[5:].replace("_", "-").lower(), value)
-            for key, value in environ.items()
-            if key.startswith("HTTP_") and isinstance(value, str)
-        )
+        headers = environ_headers(environ)
         # PEP 3333 hands over the raw path bytes as latin-1; URLs are UTF-8.
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
         response = self._gallery.handle(
@@ -265,14 +261,6 @@ class GalleryWSGI:
         reason = http.HTTPStatus(response.status).phrase
         start_response(f"{response.status} {reason}", response.headers)
         return [response.body]
-
-
-def _combine(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in pairs:
-        # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list.
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
 
 
 def gallery_asgi(

@@ -19,7 +19,8 @@ import re
 import socket
 from typing import Any, Final
 
-from friendly_errors.asgi import ASGIApp, Receive, Scope, Send
+from friendly_errors._types import ASGIApp, Receive, Scope, Send
+from friendly_errors.asgi import encode_headers, request_headers
 from friendly_errors.core import ErrorHandler
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import RenderedError, RequestInfo
@@ -74,14 +75,14 @@ class ErrorPageApp:
         if scope["type"] != "http":
             # A websocket handshake that the app does not accept is refused by the server (403).
             return
-        headers = _headers(scope)
+        headers = request_headers(scope)
         if scope.get("path") == "/healthz" and "x-code" not in headers:
             # A proxy forwards the client's own path with X-Code, so only a request without one is a
             # probe; a visitor whose /healthz failed upstream still gets the error page.
             await _send(send, 200, list(_HEALTH_HEADERS), _HEALTH_BODY, scope.get("method"))
             return
         rendered = self.respond(scope.get("method", "GET"), scope.get("path", "/"), headers)
-        raw = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in rendered.headers]
+        raw = encode_headers(rendered.headers)
         await _send(send, rendered.status, raw, rendered.body, scope.get("method"))
 
     def respond(self, method: str, path: str, headers: dict[str, str]) -> RenderedError:
@@ -128,16 +129,6 @@ async def lifespan(receive: Receive, send: Send) -> None:
         else:  # "lifespan.shutdown", the only other event of the protocol
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", ()):
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list.
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
 
 
 async def _send(

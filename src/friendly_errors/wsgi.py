@@ -393,21 +393,27 @@ class _Exchange:
 
     def _request_info(self) -> RequestInfo:
         environ = self.environ
-        headers: dict[str, str] = {}
-        for key, value in environ.items():
-            if key.startswith("HTTP_"):
-                headers[key[5:].replace("_", "-").lower()] = value
-        # CGI keeps these two out of the HTTP_ namespace (PEP 3333, RFC 3875 Section 4.1).
-        for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
-            if environ.get(key):
-                headers[name] = environ[key]
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         return RequestInfo(
             method=str(environ.get("REQUEST_METHOD", "GET")),
             path=_wsgi_text(path),
             query=str(environ.get("QUERY_STRING", "")),
-            headers=headers,
+            headers=request_headers(environ),
         )
+
+
+def request_headers(environ: WSGIEnvironment) -> dict[str, str]:
+    """A WSGI environ's headers as the core reads them: lower-case names, latin-1 text."""
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and isinstance(value, str)
+    }
+    # CGI keeps these two out of the HTTP_ namespace (PEP 3333, RFC 3875 Section 4.1).
+    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
+        if environ.get(key):
+            headers[name] = environ[key]
+    return headers
 
 
 def _wsgi_text(value: str) -> str:
