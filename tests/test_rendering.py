@@ -1329,3 +1329,12 @@ def test_user_templates_see_the_request_made_printable(tmp_path: Path) -> None:
 def test_frame_ancestors_must_be_printable_ascii(value: str) -> None:
     with pytest.raises(ValueError, match="frame_ancestors"):
         Renderer(frame_ancestors=value)
+
+
+def test_a_lone_surrogate_in_catalogue_text_survives_a_repeated_page() -> None:
+    catalogue = Catalogue.empty().extend({590: {"title": "Odd \udcff", "spec": "House rules"}})
+    r = Renderer(catalogue=catalogue)
+    first, repeated = render(r, 590), render(r, 590)
+    assert not repeated.fallback
+    assert repeated.body == first.body
+    assert "Odd \ufffd".encode() in repeated.body

@@ -32,7 +32,10 @@ class _ResponseBody(TypedDict):
     more_body: bool
 
 
-# The responder's states: plain small ints, the cheapest thing the hot path can compare.
+# The responder's states: plain small ints, the cheapest thing the hot path can compare. The hot
+# path (FriendlyErrorsMiddleware.__call__, _Responder.send and .receive) spells 0 and 1 out: CPython
+# does not fold a Final, and a module global costs a dictionary-version check at every use, about
+# 150 instructions a passed-through request.
 _WAITING: Final = 0  # nothing sent yet, no start message seen
 _PASSING: Final = 1  # the app's start went to the server; we are out of the way
 _HOLDING: Final = 2  # the app's start is held back; its body is being drained
@@ -58,21 +61,22 @@ class FriendlyErrorsMiddleware:
             await self.app(scope, receive, send)
             return
         # Built field by field rather than through an __init__: CPython 3.11 does not specialise
-        # calls to a Python class, and that call alone was about a tenth of what a passed-through
-        # request costs us (benchmarks/bench_asgi.py).
-        responder = _blank(_Responder)
+        # calls to a Python class, and an __init__ frame alone was about a tenth of what a
+        # passed-through request costs us (benchmarks/bench_asgi.py). A class without __init__ is
+        # cheaper to call than object.__new__, whose wrapper builds an argument tuple.
+        responder = _Responder()
         responder.handler = self.handler
         responder.scope = scope
         responder.server_receive = receive
         responder.server_send = send
-        responder.state = _WAITING
+        responder.state = 0  # _WAITING
         try:
             await self.app(scope, responder.receive, responder.send)
         except Exception as exc:
             if not await responder.absorbed(exc):
                 raise
         else:
-            if responder.state != _PASSING:
+            if responder.state != 1:  # _PASSING
                 await responder.finished()
 
 
@@ -117,20 +121,20 @@ class _Responder:
 
     def send(self, message: Message) -> Awaitable[None]:
         state = self.state
-        if state == _PASSING:
+        if state == 1:  # _PASSING
             return self.server_send(message)
         if (
-            state == _WAITING
+            state == 0  # _WAITING
             and message["type"] == "http.response.start"
             and message["status"] not in self.handler.intercept
         ):
             # The one decision a normal response pays for: a set lookup on the start message.
-            self.state = _PASSING
+            self.state = 1  # _PASSING
             return self.server_send(message)
         return self._other(message)
 
     def receive(self) -> Awaitable[Message]:
-        if self.state == _PASSING:
+        if self.state == 1:  # _PASSING
             return self.server_receive()
         return self._watch_receive()
 
@@ -265,15 +269,15 @@ class _Responder:
                 await pending
 
 
-_blank = object.__new__
-
-
 def request_headers(scope: Scope) -> dict[str, str]:
     """An ASGI scope's headers as the core reads them: lower-case names, latin-1 text."""
     raw = scope.get("headers", ())
     if not isinstance(raw, (list, tuple)):
         raw = list(raw)
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    # A loop, not a comprehension: CPython 3.11 gives a comprehension a frame of its own.
+    headers = {}
+    for raw_name, raw_value in raw:
+        headers[raw_name.decode("latin-1").lower()] = raw_value.decode("latin-1")
     if len(headers) < len(raw):
         # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list. Rare enough
         # to be worth a second pass rather than a check on every field of every request.

@@ -745,7 +745,13 @@ def _splice(memo: _Memo, values: tuple[str, ...]) -> bytes:
     """A memo entry's page with ``values`` (in the order of _SLOTS) escaped into its slots."""
     out = [memo.statics[0]]
     for slot, static in zip(memo.slots, memo.statics[1:], strict=True):
-        out.append(_problem.utf8(str(escape(values[slot])))[1])
+        escaped = escape(values[slot])
+        try:
+            out.append(escaped.encode("utf-8"))
+        except UnicodeEncodeError:
+            # A lone surrogate, which only catalogue text can bring (request values are made
+            # printable first): rare enough for the slow helper.
+            out.append(_problem.utf8(str(escaped))[1])
         out.append(static)
     return b"".join(out)
 
