@@ -21,16 +21,14 @@ import asyncio
 import contextlib
 import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from _servers import HOST, serving
 from starlette.middleware.errors import ServerErrorMiddleware
 
 from friendly_errors.asgi import FriendlyErrorsMiddleware
@@ -43,7 +41,6 @@ Send = Callable[[Any], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HERE = Path(__file__).resolve().parent
-HOST = "127.0.0.1"
 
 # -- the apps (also imported by the uvicorn subprocesses in --http mode) -------------------------
 
@@ -288,42 +285,19 @@ def error_path(iterations: int, repeats: int) -> None:
 # -- over HTTP -----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _server(app_name: str) -> Iterator[int]:
     """One uvicorn process serving ``bench_asgi:<app_name>``; stopped by its PID, always."""
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", f"bench_asgi:{app_name}", "--app-dir", str(HERE),
-        "--host", HOST, "--port", str(port), "--http", "httptools", "--loop", "asyncio",
-        "--no-access-log", "--log-level", "warning", "--lifespan", "off",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection((HOST, port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{command} did not start") from None
-                time.sleep(0.05)
+
+    def command(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", f"bench_asgi:{app_name}", "--app-dir", str(HERE),
+            "--host", HOST, "--port", str(port), "--http", "httptools", "--loop", "asyncio",
+            "--no-access-log", "--log-level", "warning", "--lifespan", "off",
+        ]  # fmt: skip
+
+    with serving(command) as port:
         yield port
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
 
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)

@@ -20,18 +20,15 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from _servers import HOST, serving
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
@@ -42,7 +39,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 HERE = Path(__file__).resolve().parent
-HOST = "127.0.0.1"
 
 # -- the apps (also imported by the gunicorn subprocesses in --http mode) -------------------------
 
@@ -153,42 +149,19 @@ def in_process(iterations: int, repeats: int) -> float:
 # -- over HTTP -----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _server(app_name: str, threads: int) -> Iterator[int]:
     """One gunicorn (one gthread worker) serving ``bench_wsgi:<app_name>``; stopped by its PID."""
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", f"bench_wsgi:{app_name}", "--chdir", str(HERE),
-        "--bind", f"{HOST}:{port}", "--workers", "1", "--worker-class", "gthread",
-        "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection((HOST, port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{command} did not start") from None
-                time.sleep(0.05)
+
+    def command(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", f"bench_wsgi:{app_name}", "--chdir", str(HERE),
+            "--bind", f"{HOST}:{port}", "--workers", "1", "--worker-class", "gthread",
+            "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning",
+        ]  # fmt: skip
+
+    with serving(command) as port:
         yield port
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
 
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
