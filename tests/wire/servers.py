@@ -27,6 +27,7 @@ __all__ = [
     "http_request",
     "read_response",
     "running",
+    "wait_for_output",
 ]
 
 HOST = "127.0.0.1"
@@ -263,3 +264,15 @@ class Connection:
     def close(self) -> None:
         self.reader.close()
         self.sock.close()
+
+
+def wait_for_output(server: Server, text: str, timeout: float = 5.0) -> str:
+    """The server's output once ``text`` is in it (or ``timeout`` has passed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        output = server.output()
+        if text in output or time.monotonic() > deadline:
+            # Give a second log line, if any were coming, the time to arrive.
+            time.sleep(0.2)
+            return server.output()
+        time.sleep(0.05)

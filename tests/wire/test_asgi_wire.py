@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import Connection, Server, python, running
+from servers import Connection, Server, python, running, wait_for_output
 
 pytestmark = pytest.mark.wire
 
@@ -87,7 +87,7 @@ def test_an_exception_is_a_500_page_logged_once_and_keeps_the_connection(
     assert response.header("content-length") == [str(len(response.body))]
     assert response.header("connection") != ["close"]
     assert conn.request("GET", "/ok").status == 200
-    output = _wait_for(server, "RuntimeError: wire-boom")
+    output = wait_for_output(server, "RuntimeError: wire-boom")
     # Ours, exactly once; the server never saw the exception, so it logged nothing of its own.
     assert output.count("RuntimeError: wire-boom") == 1
     assert "LOG friendly_errors ERROR Unhandled exception while serving 'GET' '/boom'" in output
@@ -114,17 +114,6 @@ def test_a_streamed_200_reaches_the_client_before_the_app_finishes(server: Serve
             received += data
         assert time.monotonic() - started < 1.5
         assert b"second-chunk" not in received
-
-
-def _wait_for(server: Server, text: str, timeout: float = 5.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        output = server.output()
-        if text in output or time.monotonic() > deadline:
-            # Give a second log line, if any were coming, the time to arrive.
-            time.sleep(0.2)
-            return server.output()
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("example", ["fastapi_app", "starlette_app"])

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import Connection, Response, Server, python, running
+from servers import Connection, Response, Server, python, running, wait_for_output
 
 pytestmark = pytest.mark.wire
 
@@ -92,7 +92,7 @@ def test_an_exception_is_a_500_page_logged_once(server: Server, conn: Connection
     assert response.complete
     assert response.header("content-length") == [str(len(response.body))]
     _next_is_intact(server, conn, response)
-    output = _wait_for(server, "RuntimeError: wire-boom")
+    output = wait_for_output(server, "RuntimeError: wire-boom")
     # Ours, exactly once; the server never saw the exception, so it logged nothing of its own.
     assert output.count("RuntimeError: wire-boom") == 1
     assert "LOG friendly_errors ERROR Unhandled exception while serving 'GET' '/boom'" in output
@@ -113,7 +113,7 @@ def test_an_exception_after_the_start_truncates_the_response(
     assert response.body == b"first-chunk"
     assert not response.complete, "the response looked whole though the app failed midway"
     assert conn.closed()
-    output = _wait_for(server, f"RuntimeError: {message}")
+    output = wait_for_output(server, f"RuntimeError: {message}")
     # The server logged it; the middleware did not add a second report.
     assert f"RuntimeError: {message}" in output
     assert f"Unhandled exception while serving 'GET' {path!r}" not in output
@@ -131,14 +131,3 @@ def test_a_streamed_200_reaches_the_client_before_the_app_finishes(server: Serve
             received += data
         assert time.monotonic() - started < 1.5
         assert b"second-chunk" not in received
-
-
-def _wait_for(server: Server, text: str, timeout: float = 5.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        output = server.output()
-        if text in output or time.monotonic() > deadline:
-            # Give a second log line, if any were coming, the time to arrive.
-            time.sleep(0.2)
-            return server.output()
-        time.sleep(0.05)
