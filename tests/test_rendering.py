@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import http
 import json
@@ -67,6 +68,27 @@ def text_of(rendered: RenderedError) -> str:
 
 
 # -- formats -----------------------------------------------------------------------------------
+
+
+def test_request_and_response_values_stay_frozen_and_replaceable() -> None:
+    # Their __init__ is written by hand for speed; they must still behave as frozen dataclasses.
+    request = RequestInfo("GET", "/a", "x=1", {"accept": "text/html"})
+    assert RequestInfo("GET", "/a").headers == {}
+    assert RequestInfo("GET", "/a", "x=1", {"accept": "text/html"}) == request
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.method = "POST"  # type: ignore[misc]
+    head = dataclasses.replace(request, method="HEAD")
+    assert (head.method, head.path, head.query, head.headers) == (
+        "HEAD",
+        "/a",
+        "x=1",
+        request.headers,
+    )
+    rendered = RenderedError(503, [], b"", Format.JSON, "application/json")
+    assert rendered.fallback is False
+    assert dataclasses.replace(rendered, fallback=True).fallback is True
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rendered.body = b"x"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
