@@ -13,7 +13,7 @@ from typing import Any, Final, Literal, TypedDict
 
 from friendly_errors._types import ASGIApp, Message, Receive, Scope, Send
 from friendly_errors.core import DetailCollector, ErrorHandler
-from friendly_errors.rendering import RequestInfo
+from friendly_errors.rendering import RenderedError, RequestInfo
 
 __all__ = ["FriendlyErrorsMiddleware"]
 
@@ -76,7 +76,8 @@ class FriendlyErrorsMiddleware:
             if not await responder.absorbed(exc):
                 raise
         else:
-            if responder.state != 1:  # _PASSING
+            state = responder.state
+            if state == 0 or state == 2:  # _WAITING or _HOLDING: the response is unfinished
                 await responder.finished()
 
 
@@ -90,6 +91,7 @@ class _Responder:
 
     __slots__ = (
         "_collector",
+        "_detail",
         "_held",
         "_held_headers",
         "disconnected",
@@ -109,8 +111,9 @@ class _Responder:
     #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
     disconnected: bool
     _held: Message
-    _held_headers: list[tuple[str, str]]
+    _held_headers: tuple[tuple[str, str], ...]
     _collector: DetailCollector
+    _detail: str | None
 
     @property
     def _gone(self) -> bool:
@@ -162,15 +165,15 @@ class _Responder:
             raise
 
     async def _hold(self, message: Message) -> None:
-        headers = _decode(message.get("headers", ()))
-        if self.handler.leaves_alone(headers):
+        headers, leaves_alone, collector = _held(self.handler, message["status"], message)
+        if leaves_alone:
             self.state = _PASSING
             await self.server_send(message)
             return
         self.state = _HOLDING
         self._held = message
         self._held_headers = headers
-        self._collector = self.handler.collector(message["status"], headers)
+        self._collector = DetailCollector(*collector)
 
     async def _drain(self, message: Message) -> None:
         """Keep a few KB of the body being replaced and drop the rest, whatever its size."""
@@ -227,36 +230,46 @@ class _Responder:
         """
         handler = self.handler
         self.state = _REPLACED
-        original: list[tuple[str, str]] = []
+        original: tuple[tuple[str, str], ...] = ()
         detail = None
         if held:
             original = self._held_headers
             detail = self._collector.detail()
-        request = request_info(self.scope)
-        request_id = handler.request_id(request.headers)
-        rendered = handler.respond(
-            status,
-            request,
-            request_id=request_id,
-            original_headers=original,
-            detail=detail,
-            exception=exception,
-        )
-        # Sent exactly as rendered: the renderer frames the body itself (Content-Length, and an
-        # empty body for HEAD), so nothing here can contradict it.
+        fast = self._prepared(status, detail) if held and exception is None else None
+        request: RequestInfo | None
+        if fast is not None:
+            headers, page, request_id = fast
+            # The hook is told about every error; the request is built only for it.
+            request = request_info(self.scope) if handler.on_error is not None else None
+        else:
+            request = request_info(self.scope)
+            request_id = handler.request_id(request.headers)
+            rendered = handler.respond(
+                status,
+                request,
+                request_id=request_id,
+                original_headers=original,
+                detail=detail,
+                exception=exception,
+            )
+            # Sent exactly as rendered: the renderer frames the body itself (Content-Length, and
+            # an empty body for HEAD), so nothing here can contradict it.
+            status, headers, page = (
+                rendered.status,
+                encode_headers(rendered.headers, request_id),
+                rendered.body,
+            )
         start: _ResponseStart = {
             "type": "http.response.start",
-            "status": rendered.status,
-            "headers": encode_headers(rendered.headers, request_id),
+            "status": status,
+            "headers": headers,
         }
-        body: _ResponseBody = {
-            "type": "http.response.body",
-            "body": rendered.body,
-            "more_body": False,
-        }
-        pending = handler.report(
-            status, request, request_id=request_id, scope=self.scope, exception=exception
-        )
+        body: _ResponseBody = {"type": "http.response.body", "body": page, "more_body": False}
+        pending = None
+        if request is not None:
+            pending = handler.report(
+                status, request, request_id=request_id, scope=self.scope, exception=exception
+            )
         try:
             try:
                 await self.server_send(start)
@@ -267,6 +280,148 @@ class _Responder:
         finally:
             if pending is not None:
                 await pending
+
+    def _prepared(
+        self, status: int, detail: str | None
+    ) -> tuple[list[tuple[bytes, bytes]], bytes, str] | None:
+        """Headers, body and request ID from the handler's memo of recent responses (see
+        :class:`~friendly_errors.core.Prepared`), or None when this response is rendered in full.
+
+        Reads the scope's raw headers once for the few the response depends on, instead of
+        decoding them all: a flood of identical errors then costs little more than its bytes.
+        """
+        scope = self.scope
+        method = scope["method"]
+        handler = self.handler
+        roles = _roles(handler.request_id_headers)
+        raw = scope.get("headers", ())
+        # HEAD has no body to prepare; headers that are not a sequence can be read only once.
+        if method == "HEAD" or roles is None or not isinstance(raw, (list, tuple)):
+            return None
+        keyed = []
+        ids: dict[str, str] | None = None
+        try:
+            for name, value in raw:
+                role = roles.get(name)
+                if role is None:
+                    continue
+                if role == _KEYED:
+                    keyed.append((name, value))
+                elif role == _ID:
+                    text = name.decode("latin-1")
+                    if ids is None:
+                        ids = {}
+                    elif text in ids:
+                        return None  # repeated: the full path reads them combined
+                    ids[text] = value.decode("latin-1")
+                else:
+                    return None  # a name not in lower case, against the ASGI spec
+            key = (
+                status,
+                method,
+                scope["path"],
+                scope.get("query_string", b""),
+                tuple(keyed),
+                self._held_headers,
+                detail,
+            )
+            hash(key)
+        except (TypeError, ValueError, AttributeError):
+            return None  # something unhashable or odd in the scope: the full path copes with it
+        request_id = handler.request_id(ids) if ids is not None else handler.new_request_id()
+        self._detail = detail
+        prepared = handler.prepared((*key, len(request_id)), request_id, self._render, ids is None)
+        if prepared is None:
+            return None
+        wire: _Wire | None = prepared.wire
+        if wire is None:
+            name = prepared.request_id_header
+            wire = prepared.wire = (
+                tuple(encode_headers(list(prepared.head))),
+                tuple(encode_headers(list(prepared.tail))),
+                None if name is None else name.lower().encode("latin-1"),
+            )
+        encoded_id = request_id.encode("ascii")
+        page = encoded_id.join(prepared.parts)
+        headers = list(wire[0])
+        headers.append((b"content-length", str(len(page)).encode("ascii")))
+        headers.extend(wire[1])
+        if wire[2] is not None:
+            headers.append((wire[2], encoded_id))
+        return headers, page, request_id
+
+    def _render(self, stand_in: str) -> RenderedError:
+        """The held response's replacement with ``stand_in`` for the request ID (see _prepared)."""
+        return self.handler.respond(
+            self._held["status"],
+            request_info(self.scope),
+            request_id=stand_in,
+            original_headers=self._held_headers,
+            detail=self._detail,
+        )
+
+
+# What the core decided about a response that will be replaced, by its status and raw headers: the
+# headers as text, whether the app formatted its own error (leave it alone), and the detail
+# collector's arguments. An app answers its errors with a handful of distinct header sets.
+_HeldPlan = tuple[tuple[tuple[str, str], ...], bool, tuple[str | None, int, str]]
+_HELD: dict[tuple[object, ...], _HeldPlan] = {}
+_HELD_LIMIT: Final = 256
+
+
+def _held(handler: ErrorHandler, status: int, message: Message) -> _HeldPlan:
+    raw = message.get("headers", ())
+    key: tuple[object, ...] | None = None
+    if isinstance(raw, (list, tuple)):
+        try:
+            key = (handler, status, *raw)
+            plan = _HELD.get(key)
+        except TypeError:  # [name, value] lists: fine by the ASGI spec, but not hashable
+            key = plan = None
+        if plan is not None:
+            return plan
+    headers = tuple(_decode(raw))
+    collector = handler.collector(status, headers)
+    plan = (
+        headers,
+        handler.leaves_alone(headers),
+        (collector.content_type, collector.limit, collector.title),
+    )
+    if key is not None:
+        if len(_HELD) >= _HELD_LIMIT:
+            _HELD.clear()  # bounded: starts over when full
+        _HELD[key] = plan
+    return plan
+
+
+# A Prepared's headers as ASGI sends them: before Content-Length, after it, the request ID's name.
+_Wire = tuple[tuple[tuple[bytes, bytes], ...], tuple[tuple[bytes, bytes], ...], bytes | None]
+
+# What a request header means to a prepared response (_Responder._prepared), by its raw name.
+_KEYED: Final = 1  # the response depends on its value
+_ID: Final = 2  # it may carry the request ID
+_MISCASED: Final = 3  # one of those names, not in lower case
+_ROLES: dict[tuple[str, ...], dict[bytes, int] | None] = {}
+
+
+def _roles(request_id_headers: tuple[str, ...]) -> dict[bytes, int] | None:
+    """The roles of header names for a handler's request ID headers; None if they overlap."""
+    try:
+        return _ROLES[request_id_headers]
+    except KeyError:
+        pass
+    keyed = ("accept", "accept-language", "x-requested-with")
+    roles: dict[bytes, int] | None = None
+    if not set(keyed) & set(request_id_headers):
+        roles = {}
+        for names, role in ((keyed, _KEYED), (request_id_headers, _ID)):
+            for name in names:
+                raw = name.encode("latin-1")
+                roles[raw] = role
+                for variant in (raw.upper(), raw.title()):
+                    roles.setdefault(variant, _MISCASED)
+    _ROLES[request_id_headers] = roles
+    return roles
 
 
 def request_headers(scope: Scope) -> dict[str, str]:

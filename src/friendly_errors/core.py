@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import re
+import secrets
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ __all__ = [
     "ErrorEvent",
     "ErrorHandler",
     "OnError",
+    "Prepared",
 ]
 
 logger = logging.getLogger("friendly_errors")
@@ -52,6 +55,13 @@ _KEPT_PREFIXES: Final = ("access-control-",)
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 # W3C Trace Context: version-traceid-parentid-flags; the trace id is what ties logs together.
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
+# A request ID that every format writes as it is (HTML, JSON, XML, text, a percent-encoded URI), and
+# long enough that a random stand-in of its length never turns up in a page by chance.
+_PLAIN_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{16,128}")
+# The memo of prepared responses (see Prepared): at most this many, and only for inputs this short in
+# all, since a client chooses most of them.
+_PREPARED_LIMIT: Final = 256
+_PREPARED_INPUTS: Final = 2048
 
 #: How much of a replaced body is kept to look for the app's own explanation; the rest is drained.
 DETAIL_LIMIT: Final = 8192
@@ -153,6 +163,68 @@ def _media_type(headers: Sequence[tuple[str, str]]) -> str | None:
     return None
 
 
+class Prepared:
+    """A replacement response rendered once for a set of inputs, with a hole where the request ID goes.
+
+    A repeated error (a route failing for every visitor during an outage) differs from the previous
+    one only in its request ID and, from one second to the next, in the time its page shows. So its
+    response is rendered once a second, with a random stand-in for the ID, and cut wherever the
+    stand-in appears; each request joins its own ID into the pieces. That is what lets a flood of
+    errors cost little more than sending the bytes. Built by :meth:`ErrorHandler.prepared`.
+    """
+
+    __slots__ = (
+        "format",
+        "head",
+        "media_type",
+        "parts",
+        "request_id_header",
+        "second",
+        "status",
+        "tail",
+        "wire",
+    )
+
+    def __init__(
+        self,
+        rendered: RenderedError,
+        stand_in: str,
+        second: int,
+        content_length_at: int,
+        request_id_header: str | None,
+    ) -> None:
+        headers = rendered.headers
+        end = len(headers) - 1 if request_id_header else len(headers)
+        self.status = rendered.status
+        self.format = rendered.format
+        self.media_type = rendered.media_type
+        #: The body cut where the request ID goes.
+        self.parts = tuple(rendered.body.split(stand_in.encode("ascii")))
+        #: The headers before Content-Length and those after it, the request ID's aside.
+        self.head = tuple(headers[:content_length_at])
+        self.tail = tuple(headers[content_length_at + 1 : end])
+        self.request_id_header = request_id_header
+        #: The second (``int(time.time())``) whose time the page shows.
+        self.second = second
+        #: Whatever form of the headers a protocol glue sends, made once and kept here by it.
+        self.wire: Any = None
+
+    def body(self, request_id: str) -> bytes:
+        return request_id.encode("ascii").join(self.parts)
+
+    def rendered(self, request_id: str) -> RenderedError:
+        """The response for one request: exactly what :meth:`ErrorHandler.respond` would give it."""
+        body = self.body(request_id)
+        headers = [*self.head, ("Content-Length", str(len(body))), *self.tail]
+        if self.request_id_header:
+            headers.append((self.request_id_header, request_id))
+        return RenderedError(self.status, headers, body, self.format, self.media_type)
+
+
+# Marks a key whose response cannot be prepared, so it is not rendered twice again.
+_NOT_REUSABLE: Final = Prepared.__new__(Prepared)
+
+
 class ErrorHandler:
     """Validated options plus the decisions that follow from them; one per middleware instance.
 
@@ -226,6 +298,10 @@ class ErrorHandler:
         )
         # Per status: the headers the catalogue says still matter when its response is replaced.
         self._matters: dict[int, frozenset[str]] = {}
+        self._prepared: dict[tuple[object, ...], Prepared] = {}
+        # The request ID's stand-in while a Prepared is rendered: cut to the ID's length, so text
+        # laid out around it (the plain-text format wraps at 80 columns) comes out the same.
+        self._stand_in = "Q" + secrets.token_hex(64)
 
     # -- decisions on the response --------------------------------------------------------------
 
@@ -274,6 +350,11 @@ class ErrorHandler:
                 continue
             if _SAFE_REQUEST_ID.fullmatch(value):
                 return value
+        return self.new_request_id()
+
+    @staticmethod
+    def new_request_id() -> str:
+        """A fresh request ID, for a request that brought none."""
         # What uuid.uuid4().hex gives, version and variant bits included, at a third of the cost.
         raw = bytearray(os.urandom(16))
         raw[6] = raw[6] & 0x0F | 0x40
@@ -338,6 +419,66 @@ class ErrorHandler:
         if self.request_id_response_header:
             headers.append((self.request_id_response_header, request_id))
         return rendered
+
+    def prepared(
+        self,
+        key: tuple[object, ...],
+        request_id: str,
+        render: Callable[[str], RenderedError],
+        fresh_id: bool = False,
+    ) -> Prepared | None:
+        """The response for a repeat of the inputs in ``key``, from the memo when it is recent.
+
+        ``key`` holds everything :meth:`respond` depends on for a response without an exception, in
+        any form the glue likes (raw bytes, say): the status, the method, path and query, the
+        request's Accept, Accept-Language and X-Requested-With, the replaced response's headers,
+        the app's detail and the request ID's length. ``render(stand_in)`` is the glue's own call of
+        :meth:`respond` for those inputs with ``stand_in`` as the request ID; it runs when the memo
+        has nothing for this second. ``fresh_id`` says the ID came from :meth:`new_request_id`,
+        which saves checking it.
+
+        None when the glue must render in full: a request ID that some format would write
+        differently, or inputs whose output the same inputs would not give again byte for byte (a
+        user template that transforms the request's values, a HEAD response, no content).
+        """
+        if not fresh_id and _PLAIN_REQUEST_ID.fullmatch(request_id) is None:
+            return None
+        second = int(time.time())
+        found = self._prepared.get(key)
+        if found is not None:
+            if found is _NOT_REUSABLE:
+                return None
+            if found.second == second:
+                return found
+        stand_in = self._stand_in[: len(request_id)]
+        rendered = render(stand_in)
+        headers = rendered.headers
+        header = self.request_id_response_header
+        lengths = [i for i, (name, _) in enumerate(headers) if name == "Content-Length"]
+        if (
+            not self.renderer.repeatable(rendered)
+            or len(lengths) != 1
+            or headers[lengths[0]][1] != str(len(rendered.body))
+            or (header is not None and headers[-1] != (header, stand_in))
+            or any(stand_in in value for _, value in headers[: -1 if header else None])
+        ):
+            # Decided by the inputs alone, so it holds for every later request with this key;
+            # this one response is rendered twice.
+            self._remember_prepared(key, _NOT_REUSABLE)
+            return None
+        found = Prepared(rendered, stand_in, second, lengths[0], header)
+        # A render that straddled the turn of a second shows the new one: right for this request,
+        # not worth keeping.
+        if int(time.time()) == second:
+            self._remember_prepared(key, found)
+        return found
+
+    def _remember_prepared(self, key: tuple[object, ...], value: Prepared) -> None:
+        if _size(key) > _PREPARED_INPUTS:
+            return  # long inputs, which a client may vary at will, are not kept
+        if len(self._prepared) >= _PREPARED_LIMIT:
+            self._prepared.clear()  # bounded: starts over when full
+        self._prepared[key] = value
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -446,6 +587,17 @@ def _parse_intercept(intercept: Iterable[int | str] | None) -> frozenset[int]:
 
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _size(key: tuple[object, ...]) -> int:
+    """Roughly how much a memo key keeps alive: the lengths of its strings, one level down too."""
+    total = 0
+    for item in key:
+        if isinstance(item, (str, bytes)):
+            total += len(item)
+        elif isinstance(item, tuple):
+            total += sum(len(part) for pair in item for part in pair)
+    return total
 
 
 def _parse_header_names(

@@ -255,6 +255,8 @@ class Renderer:
         self._memo: dict[tuple[object, ...], _Memo] = {}
         self._text_memo: dict[tuple[object, ...], tuple[bytes, bytes]] = {}
         self._memo_ok: dict[str, bool] = {}
+        # User templates whose double render has passed at least once (see repeatable).
+        self._filled: set[str] = set()
         # What render decided for the inputs of a repeated error (see _Repeat); bounded like the memo.
         self._repeats: dict[tuple[object, ...], _Repeat] = {}
         # Alphanumeric, so escaping leaves them intact; random, so no catalogue text or detail
@@ -386,6 +388,26 @@ class Renderer:
                 status,
             )
             return self._fallback(status, choice, method == "HEAD")
+
+    def repeatable(self, rendered: RenderedError) -> bool:
+        """Whether the same inputs render ``rendered`` again byte for byte, the request ID and the
+        time aside, and write the request ID as it is.
+
+        True of problem documents and of the built-in page and text; of user templates only when
+        they print the request's values unchanged (the rule of the page memo, docs/templates.md).
+        Turning the memo off (``_memo_limit = 0``) turns this off too.
+        """
+        if rendered.fallback or self._memo_limit <= 0:
+            return False
+        if rendered.format is Format.JSON or rendered.format is Format.XML:
+            return True
+        template, builtin = self._template(rendered.status, rendered.format)
+        if template is None or builtin:
+            return True
+        # A user template: only once its double render has passed (see _fill), and while no other
+        # render of it has failed one.
+        name = template.name or ""
+        return name in self._filled and self._memo_ok.get(name) is True
 
     # -- HTML and text --------------------------------------------------------------------------
 
@@ -551,6 +573,7 @@ class Renderer:
         csp = None
         if fmt is Format.HTML:
             csp = self._builtin_csp if builtin else self._policies.for_page(text)
+        self._filled.add(template.name or "")
         return _Memo(tuple(_problem.utf8(piece)[1] for piece in statics), slots, csp)
 
     def _remember(self, cache: dict[Any, Any], key: object, value: object) -> None:

@@ -160,6 +160,7 @@ class _Exchange:
     __slots__ = (
         "_body",
         "_closed",
+        "_detail",
         "_exception",
         "_forwarded",
         "_held",
@@ -335,9 +336,18 @@ class _Exchange:
         assert self._held is not None
         code, headers, collector = self._held
         handler = self.handler
+        detail = collector.detail()
+        if self._exception is None:
+            fast = self._prepared(code, headers, detail)
+            if fast is not None:
+                prepared, request_id = fast
+                page = self._send(prepared)
+                if handler.on_error is not None:
+                    # The hook is told about every error; the request is built only for it.
+                    self._report(code, self._request_info(), request_id, None)
+                return page
         request = self._request_info()
         request_id = handler.request_id(request.headers)
-        detail = collector.detail()
         rendered = handler.respond(
             code,
             request,
@@ -349,6 +359,62 @@ class _Exchange:
         page = self._send(rendered)
         self._report(code, request, request_id, self._exception)
         return page
+
+    def _prepared(
+        self, code: int, headers: list[tuple[str, str]], detail: str | None
+    ) -> tuple[RenderedError, str] | None:
+        """The response from the handler's memo of recent responses (see
+        :class:`~friendly_errors.core.Prepared`), or None when it is rendered in full.
+
+        Reads only the environ keys the response depends on, instead of collecting every header.
+        """
+        environ = self.environ
+        handler = self.handler
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "HEAD":
+            return None  # no body to prepare
+        ids: dict[str, str] | None = None
+        for name, environ_key in _id_keys(handler.request_id_headers):
+            value = environ.get(environ_key)
+            if isinstance(value, str):
+                if ids is None:
+                    ids = {}
+                ids[name] = value
+        request_id = handler.request_id(ids) if ids is not None else handler.new_request_id()
+        try:
+            key = (
+                code,
+                method,
+                environ.get("SCRIPT_NAME", ""),
+                environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+                environ.get("HTTP_ACCEPT"),
+                environ.get("HTTP_ACCEPT_LANGUAGE"),
+                environ.get("HTTP_X_REQUESTED_WITH"),
+                tuple(headers),
+                detail,
+                len(request_id),
+            )
+            hash(key)
+        except TypeError:
+            return None  # header lists instead of tuples: the full path copes with them
+        self._detail = detail
+        prepared = handler.prepared(key, request_id, self._render, ids is None)
+        if prepared is None:
+            return None
+        return prepared.rendered(request_id), request_id
+
+    def _render(self, stand_in: str) -> RenderedError:
+        """The held response's replacement with ``stand_in`` for the request ID (see _prepared)."""
+        assert self._held is not None
+        code, headers, _ = self._held
+        return self.handler.respond(
+            code,
+            self._request_info(),
+            request_id=stand_in,
+            original_headers=headers,
+            detail=self._detail,
+        )
 
     def _send(self, rendered: RenderedError) -> bytes:
         """Start our page with the server; the renderer framed it (Content-Length, HEAD) already.
@@ -400,6 +466,23 @@ class _Exchange:
             query=str(environ.get("QUERY_STRING", "")),
             headers=request_headers(environ),
         )
+
+
+_ID_KEYS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _id_keys(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each request ID header name with the environ key that holds it (CGI: HTTP_X_REQUEST_ID).
+
+    A name with an underscore is left out: request_headers reads every underscore in a key as a
+    hyphen, so such a name never matches there either.
+    """
+    found = _ID_KEYS.get(names)
+    if found is None:
+        found = _ID_KEYS[names] = tuple(
+            (name, "HTTP_" + name.upper().replace("-", "_")) for name in names if "_" not in name
+        )
+    return found
 
 
 def request_headers(environ: WSGIEnvironment) -> dict[str, str]:
