@@ -3,7 +3,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -413,6 +417,51 @@ def test_a_new_request_id_is_a_version_4_uuid() -> None:
     assert len(found) == 200
     for value in found:
         assert uuid.UUID(value).version == 4 and uuid.UUID(value).hex == value
+
+
+def test_new_request_ids_are_unique_across_threads() -> None:
+    # They come from a shared batch; each must be handed out once.
+    found: list[str] = []
+
+    def take() -> None:
+        found.extend(ErrorHandler.new_request_id() for _ in range(500))
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == len(set(found)) == 4000
+    assert all(uuid.UUID(value).version == 4 for value in found)
+
+
+_FORKED_IDS = """
+import os
+from friendly_errors.core import ErrorHandler
+ErrorHandler.new_request_id()  # leaves the rest of a batch behind
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.write(write, "".join(ErrorHandler.new_request_id() for _ in range(3)).encode())
+    os._exit(0)
+os.close(write)
+with os.fdopen(read, "rb") as pipe:
+    child = pipe.read().decode()
+os.waitpid(pid, 0)
+print(child, "".join(ErrorHandler.new_request_id() for _ in range(3)))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_worker_makes_its_own_request_ids() -> None:
+    # A worker forked with IDs left in the batch (gunicorn --preload) must not hand out the same
+    # ones as its parent. Forked in a fresh interpreter: this one may be running threads.
+    result = subprocess.run(
+        [sys.executable, "-c", _FORKED_IDS], capture_output=True, text=True, check=True, timeout=60
+    )
+    child, parent = result.stdout.split()
+    assert len(child) == len(parent) == 96
+    assert child != parent
 
 
 def test_the_first_content_type_decides_the_detail() -> None:
