@@ -94,6 +94,7 @@ class _Responder:
         "_detail",
         "_held",
         "_held_headers",
+        "_roles",
         "disconnected",
         "handler",
         "scope",
@@ -114,6 +115,8 @@ class _Responder:
     _held_headers: tuple[tuple[str, str], ...]
     _collector: DetailCollector
     _detail: str | None
+    #: What each request header name means to a prepared response (see _roles).
+    _roles: dict[bytes, int] | None
 
     @property
     def _gone(self) -> bool:
@@ -165,7 +168,9 @@ class _Responder:
             raise
 
     async def _hold(self, message: Message) -> None:
-        headers, leaves_alone, collector = _held(self.handler, message["status"], message)
+        headers, leaves_alone, collector, self._roles = _held(
+            self.handler, message["status"], message
+        )
         if leaves_alone:
             self.state = _PASSING
             await self.server_send(message)
@@ -293,7 +298,7 @@ class _Responder:
         scope = self.scope
         method = scope["method"]
         handler = self.handler
-        roles = _roles(handler.request_id_headers)
+        roles = self._roles
         raw = scope.get("headers", ())
         # HEAD has no body to prepare; headers that are not a sequence can be read only once.
         if method == "HEAD" or roles is None or not isinstance(raw, (list, tuple)):
@@ -316,21 +321,26 @@ class _Responder:
                     ids[text] = value.decode("latin-1")
                 else:
                     return None  # a name not in lower case, against the ASGI spec
-            key = (
-                status,
-                method,
-                scope["path"],
-                scope.get("query_string", b""),
-                tuple(keyed),
-                self._held_headers,
-                detail,
-            )
-            hash(key)
         except (TypeError, ValueError, AttributeError):
-            return None  # something unhashable or odd in the scope: the full path copes with it
+            return None  # something odd in the scope (a bytearray name): the full path copes
         request_id = handler.request_id(ids) if ids is not None else handler.new_request_id()
         self._detail = detail
-        prepared = handler.prepared((*key, len(request_id)), request_id, self._render, ids is None)
+        key = (
+            status,
+            method,
+            scope["path"],
+            scope.get("query_string", b""),
+            tuple(keyed),
+            self._held_headers,
+            detail,
+            len(request_id),
+        )
+        try:
+            prepared = handler.prepared(key, request_id, self._render, ids is None)
+        except TypeError:
+            # An unhashable value in the key (a bytearray header value, say). Were it anything
+            # else, the full path would meet it again and let it through.
+            return None
         if prepared is None:
             return None
         wire: _Wire | None = prepared.wire
@@ -364,7 +374,9 @@ class _Responder:
 # What the core decided about a response that will be replaced, by its status and raw headers: the
 # headers as text, whether the app formatted its own error (leave it alone), and the detail
 # collector's arguments. An app answers its errors with a handful of distinct header sets.
-_HeldPlan = tuple[tuple[tuple[str, str], ...], bool, tuple[str | None, int, str]]
+_HeldPlan = tuple[
+    tuple[tuple[str, str], ...], bool, tuple[str | None, int, str], "dict[bytes, int] | None"
+]
 _HELD: dict[tuple[object, ...], _HeldPlan] = {}
 _HELD_LIMIT: Final = 256
 
@@ -386,6 +398,7 @@ def _held(handler: ErrorHandler, status: int, message: Message) -> _HeldPlan:
         headers,
         handler.leaves_alone(headers),
         (collector.content_type, collector.limit, collector.title),
+        _roles(handler.request_id_headers),
     )
     if key is not None:
         if len(_HELD) >= _HELD_LIMIT:
