@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
@@ -558,3 +559,22 @@ def test_wsgi_header_lists_take_the_full_path(clock: list[float]) -> None:
         response = call_wsgi(fast, "GET", "/w", b"", headers)
         assert response == call_wsgi(full, "GET", "/w", b"", headers)
         assert b"Queue full" in response[2]
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_a_template_that_fails_is_logged_once_per_response(
+    clock: list[float], protocol: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "503.html").write_text("{{ 1 / 0 }}")
+    fast, _ = pair(protocol, 503, [], b"", template_dirs=[tmp_path])
+    call = PROTOCOLS[protocol][2]
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        responses = [call(fast, "GET", "/f", b"", PAGE_HEADERS) for _ in range(3)]
+    failures = [r for r in caplog.records if "could not render" in r.getMessage()]
+    assert len(failures) == 3
+    for status, headers, body in responses:
+        assert status == 503
+        assert b"The full error page could not be shown." in body
+        assert hdr(headers)["content-length"] == str(len(body))
+        assert len(hdr(headers)["x-request-id"]) == 32
+    assert len({hdr(headers)["x-request-id"] for _, headers, _ in responses}) == 3

@@ -243,7 +243,7 @@ class _Responder:
         fast = self._prepared(status, detail) if held and exception is None else None
         request: RequestInfo | None
         if fast is not None:
-            headers, page, request_id = fast
+            status, headers, page, request_id = fast
             # The hook is told about every error; the request is built only for it.
             request = request_info(self.scope) if handler.on_error is not None else None
         else:
@@ -288,8 +288,8 @@ class _Responder:
 
     def _prepared(
         self, status: int, detail: str | None
-    ) -> tuple[list[tuple[bytes, bytes]], bytes, str] | None:
-        """Headers, body and request ID from the handler's memo of recent responses (see
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, str] | None:
+        """Status, headers, body and request ID from the handler's memo of recent responses (see
         :class:`~friendly_errors.core.Prepared`), or None when this response is rendered in full.
 
         Reads the scope's raw headers once for the few the response depends on, instead of
@@ -358,7 +358,7 @@ class _Responder:
         headers.extend(wire[1])
         if wire[2] is not None:
             headers.append((wire[2], encoded_id))
-        return headers, page, request_id
+        return prepared.status, headers, page, request_id
 
     def _render(self, stand_in: str) -> RenderedError:
         """The held response's replacement with ``stand_in`` for the request ID (see _prepared)."""

@@ -455,18 +455,20 @@ class ErrorHandler:
         headers = rendered.headers
         header = self.request_id_response_header
         lengths = [i for i, (name, _) in enumerate(headers) if name == "Content-Length"]
-        if (
-            not self.renderer.repeatable(rendered)
-            or len(lengths) != 1
-            or headers[lengths[0]][1] != str(len(rendered.body))
-            or (header is not None and headers[-1] != (header, stand_in))
-            or any(stand_in in value for _, value in headers[: -1 if header else None])
-        ):
-            # Decided by the inputs alone, so it holds for every later request with this key;
-            # this one response is rendered twice.
+        framed = (
+            len(lengths) == 1
+            and headers[lengths[0]][1] == str(len(rendered.body))
+            and (header is None or headers[-1] == (header, stand_in))
+            and not any(stand_in in value for _, value in headers[: -1 if header else None])
+        )
+        found = Prepared(rendered, stand_in, second, lengths[0], header) if framed else None
+        if found is None or not self.renderer.repeatable(rendered):
+            # Decided by the inputs alone, so it holds for every later request with this key.
             self._remember_prepared(key, _NOT_REUSABLE)
-            return None
-        found = Prepared(rendered, stand_in, second, lengths[0], header)
+            # The static fallback (rendering failed, and that was logged) holds no request data:
+            # it serves this request too, where rendering again would log the failure twice.
+            # Anything else is rendered again, in full, by the caller.
+            return found if rendered.fallback else None
         # A render that straddled the turn of a second shows the new one: right for this request,
         # not worth keeping.
         if int(time.time()) == second:
