@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from friendly_errors import Catalogue
+from friendly_errors import Catalogue, core
 from friendly_errors.core import DetailCollector, ErrorEvent, ErrorHandler, format_exception
 from friendly_errors.rendering import RequestInfo
 
@@ -433,6 +433,17 @@ def test_new_request_ids_are_unique_across_threads() -> None:
         thread.join()
     assert len(found) == len(set(found)) == 4000
     assert all(uuid.UUID(value).version == 4 for value in found)
+
+
+def test_a_batch_emptied_by_other_threads_is_made_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Between one thread's refill and its pop, others may take the whole new batch; here the
+    # first refill comes back already taken, which is what that thread would find.
+    batches: list[list[str]] = [[]]
+    make = core._make_request_ids
+    monkeypatch.setattr(core, "_make_request_ids", lambda: batches.pop() if batches else make())
+    core._fresh_ids.clear()
+    value = ErrorHandler.new_request_id()
+    assert uuid.UUID(value).version == 4 and batches == []
 
 
 _FORKED_IDS = """

@@ -10,6 +10,8 @@ for a placeholder where each side made up its own.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import re
@@ -369,6 +371,19 @@ def test_every_input_is_part_of_the_key(clock: list[float], protocol: str, optio
         assert_same(call(fast, *args), call(full, *args), request.request_id)
 
 
+def count_renders(middleware: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time the middleware's renderer renders."""
+    renders: list[int] = []
+    render = middleware.handler.renderer.render
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        renders.append(1)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(middleware.handler.renderer, "render", counted)
+    return renders
+
+
 # -- what the memo may and may not do ------------------------------------------------------------
 
 PAGE_HEADERS: list[tuple[bytes, bytes]] = [(b"accept", b"text/html")]
@@ -380,14 +395,7 @@ def test_the_page_is_rendered_once_a_second(
 ) -> None:
     fast, _ = pair(protocol, 503, [("Content-Type", "text/plain")], b"")
     call = PROTOCOLS[protocol][2]
-    renders: list[int] = []
-    render = fast.handler.renderer.render
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        renders.append(1)
-        return render(*args, **kwargs)
-
-    monkeypatch.setattr(fast.handler.renderer, "render", counted)
+    renders = count_renders(fast, monkeypatch)
     pages = [call(fast, "GET", "/x", b"", PAGE_HEADERS) for _ in range(3)]
     assert len(renders) == 1
     ids = {hdr(headers)["x-request-id"] for _, headers, _ in pages}
@@ -578,3 +586,111 @@ def test_a_template_that_fails_is_logged_once_per_response(
         assert hdr(headers)["content-length"] == str(len(body))
         assert len(hdr(headers)["x-request-id"]) == 32
     assert len({hdr(headers)["x-request-id"] for _, headers, _ in responses}) == 3
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+@pytest.mark.parametrize("length", [64, 66, 67, 100, 128])
+def test_long_request_ids_reach_the_text_page_whole(
+    clock: list[float], protocol: str, length: int
+) -> None:
+    # The text format cuts lines at 80 columns: an ID that does not fit next to its label is cut
+    # too, and must never leave the stand-in in its place.
+    fast, full = pair(protocol, 503, [], b"")
+    call = PROTOCOLS[protocol][2]
+    rid = ("b1" * 64)[:length].encode()
+    headers = [(b"accept", b"text/plain"), (b"x-request-id", rid)]
+    for _ in range(2):
+        response = call(fast, "GET", "/t", b"", headers)
+        assert response == call(full, "GET", "/t", b"", headers)
+    assert fast.handler._stand_in[:8].encode() not in response[2]
+
+
+def test_asgi_miscased_names_never_steer_another_request(clock: list[float]) -> None:
+    # Servers should send lower-case names; one that does not must not get a French page (or
+    # its own request ID) served to the next visitor, who asked for neither.
+    fast, full = pair("asgi", 503, [], b"", catalogue=FRENCH)
+    requests = [
+        [(b"accept", b"text/html"), (b"Accept-language", b"fr")],
+        [(b"accept", b"text/html")],
+        [(b"Accept", b"application/json"), (b"X-Request-ID", b"client-chosen-id-0001")],
+        [(b"accept", b"text/html"), (b"X-Correlation-ID", b"client-chosen-id-0002")],
+        [(b"accept", b"text/html")],
+    ]
+    for headers in requests:
+        assert without_id(call_asgi(fast, "GET", "/m", b"", headers)) == without_id(
+            call_asgi(full, "GET", "/m", b"", headers)
+        )
+    _, response_headers, body = call_asgi(fast, "GET", "/m", b"", requests[2])
+    assert hdr(response_headers)["x-request-id"] == "client-chosen-id-0001"
+    assert json.loads(body)["request_id"] == "client-chosen-id-0001"
+
+
+def test_wsgi_a_header_value_that_is_not_a_string_still_gets_the_page(
+    clock: list[float],
+) -> None:
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("503 Busy", [("Content-Type", "text/plain"), ("X-Attempts", 3)])  # type: ignore[list-item]
+        return [b"Queue full"]
+
+    fast = FriendlyErrorsWSGIMiddleware(app)
+    full = FriendlyErrorsWSGIMiddleware(app)
+    full.handler.renderer._memo_limit = 0
+    headers = [(b"accept", b"text/plain"), (b"x-request-id", b"0123456789abcdef")]
+    for _ in range(2):
+        response = call_wsgi(fast, "GET", "/v", b"", headers)
+        assert response == call_wsgi(full, "GET", "/v", b"", headers)
+        assert response[0] == 503
+
+
+def body_from_request(protocol: str) -> Any:
+    """An app that answers 503 in plain text with the body its request's X-Body header gives."""
+
+    async def asgi(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"text/plain")]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": dict(scope["headers"])[b"x-body"]})
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("503 Busy", [("Content-Type", "text/plain")])
+        return [environ["HTTP_X_BODY"].encode("latin-1")]
+
+    return asgi if protocol == "asgi" else wsgi
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_a_style_with_the_request_id_on_a_rarer_branch_keeps_its_csp_true(
+    clock: list[float], protocol: str, tmp_path: Path
+) -> None:
+    # The double render checks the branch a short detail takes; a long detail puts the ID in a
+    # <style>, whose hash the CSP pins. The page served must match its own CSP.
+    (tmp_path / "503.html").write_text(
+        "<p>{{ request_id }}</p>{% if detail|length > 200 %}"
+        "<style>/* {{ request_id }} */</style>{% endif %}"
+    )
+    middleware, _, call = PROTOCOLS[protocol]
+    fast = middleware(body_from_request(protocol), template_dirs=[tmp_path])
+    full = middleware(body_from_request(protocol), template_dirs=[tmp_path])
+    full.handler.renderer._memo_limit = 0
+    for body in (b"Short and sweet", b"L" * 300):
+        asked = [*PAGE_HEADERS, (b"x-body", body), (b"x-request-id", b"0123456789abcdef")]
+        response = call(fast, "GET", "/s", b"", asked)
+        assert response == call(full, "GET", "/s", b"", asked)
+    _, headers, page = response
+    style = re.search(rb"<style>(.*?)</style>", page)
+    assert style is not None and b"0123456789abcdef" in style.group(1)
+    digest = base64.b64encode(hashlib.sha256(style.group(1)).digest()).decode()
+    assert f"'sha256-{digest}'" in hdr(headers)["content-security-policy"]
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_long_inputs_are_rendered_once_per_request(
+    clock: list[float], protocol: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "error.html").write_text("<p>{{ request_id|reverse }}</p>")
+    for dirs in ([], [tmp_path]):  # repeatable output, and output that is not
+        fast, _ = pair(protocol, 503, [], b"", template_dirs=dirs)
+        call = PROTOCOLS[protocol][2]
+        renders = count_renders(fast, monkeypatch)
+        for _ in range(3):
+            call(fast, "GET", "/" + "x" * 3000, b"", PAGE_HEADERS)
+        assert len(renders) == 3

@@ -309,18 +309,19 @@ class _Responder:
             for name, value in raw:
                 role = roles.get(name)
                 if role is None:
-                    continue
+                    if name.islower():
+                        continue
+                    # Against the ASGI spec, which wants lower case: it may be one of ours.
+                    return None
                 if role == _KEYED:
                     keyed.append((name, value))
-                elif role == _ID:
+                else:
                     text = name.decode("latin-1")
                     if ids is None:
                         ids = {}
                     elif text in ids:
                         return None  # repeated: the full path reads them combined
                     ids[text] = value.decode("latin-1")
-                else:
-                    return None  # a name not in lower case, against the ASGI spec
         except (TypeError, ValueError, AttributeError):
             return None  # something odd in the scope (a bytearray name): the full path copes
         request_id = handler.request_id(ids) if ids is not None else handler.new_request_id()
@@ -336,7 +337,7 @@ class _Responder:
             len(request_id),
         )
         try:
-            prepared = handler.prepared(key, request_id, self._render, ids is None)
+            prepared = handler.prepared(key, request_id, self._render, detail, ids is None)
         except TypeError:
             # An unhashable value in the key (a bytearray header value, say). Were it anything
             # else, the full path would meet it again and let it through.
@@ -413,7 +414,6 @@ _Wire = tuple[tuple[tuple[bytes, bytes], ...], tuple[tuple[bytes, bytes], ...], 
 # What a request header means to a prepared response (_Responder._prepared), by its raw name.
 _KEYED: Final = 1  # the response depends on its value
 _ID: Final = 2  # it may carry the request ID
-_MISCASED: Final = 3  # one of those names, not in lower case
 _ROLES: dict[tuple[str, ...], dict[bytes, int] | None] = {}
 
 
@@ -429,10 +429,7 @@ def _roles(request_id_headers: tuple[str, ...]) -> dict[bytes, int] | None:
         roles = {}
         for names, role in ((keyed, _KEYED), (request_id_headers, _ID)):
             for name in names:
-                raw = name.encode("latin-1")
-                roles[raw] = role
-                for variant in (raw.upper(), raw.title()):
-                    roles.setdefault(variant, _MISCASED)
+                roles[name.encode("latin-1")] = role
     _ROLES[request_id_headers] = roles
     return roles
 

@@ -55,9 +55,10 @@ _KEPT_PREFIXES: Final = ("access-control-",)
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 # W3C Trace Context: version-traceid-parentid-flags; the trace id is what ties logs together.
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
-# A request ID that every format writes as it is (HTML, JSON, XML, text, a percent-encoded URI), and
-# long enough that a random stand-in of its length never turns up in a page by chance.
-_PLAIN_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{16,128}")
+# A request ID that every format writes as it is (HTML, JSON, XML, a percent-encoded URI, and text,
+# whose 80 columns fit "Request ID: " and 64 characters unbroken), and long enough that a random
+# stand-in of its length never turns up in a page by chance.
+_PLAIN_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{16,64}")
 # The memo of prepared responses (see Prepared): at most this many, and only for inputs this short in
 # all, since a client chooses most of them.
 _PREPARED_LIMIT: Final = 256
@@ -355,11 +356,12 @@ class ErrorHandler:
     @staticmethod
     def new_request_id() -> str:
         """A fresh request ID, for a request that brought none: what ``uuid.uuid4().hex`` gives."""
-        try:
-            return _fresh_ids.pop()  # atomic: no two threads get the same one
-        except IndexError:
-            _fresh_ids.extend(_make_request_ids())
-            return _fresh_ids.pop()
+        while True:
+            try:
+                return _fresh_ids.pop()  # atomic: no two threads get the same one
+            except IndexError:
+                # Other threads may empty the new batch before this one pops: then try again.
+                _fresh_ids.extend(_make_request_ids())
 
     # -- producing the replacement --------------------------------------------------------------
 
@@ -425,6 +427,7 @@ class ErrorHandler:
         key: tuple[object, ...],
         request_id: str,
         render: Callable[[str], RenderedError],
+        detail: str | None,
         fresh_id: bool = False,
     ) -> Prepared | None:
         """The response for a repeat of the inputs in ``key``, from the memo when it is recent.
@@ -434,8 +437,9 @@ class ErrorHandler:
         request's Accept, Accept-Language and X-Requested-With, the replaced response's headers,
         the app's detail and the request ID's length. ``render(stand_in)`` is the glue's own call of
         :meth:`respond` for those inputs with ``stand_in`` as the request ID; it runs when the memo
-        has nothing for this second. ``fresh_id`` says the ID came from :meth:`new_request_id`,
-        which saves checking it.
+        has nothing for this second. ``detail`` is the one in the key, which the renderer's rules
+        read too. ``fresh_id`` says the ID came from :meth:`new_request_id`, which saves checking
+        it.
 
         None when the glue must render in full: a request ID that some format would write
         differently, or inputs whose output the same inputs would not give again byte for byte (a
@@ -450,19 +454,25 @@ class ErrorHandler:
                 return None
             if found.second == second:
                 return found
+        elif _size(key) > _PREPARED_INPUTS:
+            # Long inputs, which a client may vary at will, are not kept: render once, in full.
+            return None
         stand_in = self._stand_in[: len(request_id)]
         rendered = render(stand_in)
         headers = rendered.headers
         header = self.request_id_response_header
         lengths = [i for i, (name, _) in enumerate(headers) if name == "Content-Length"]
+        body = rendered.body
         framed = (
             len(lengths) == 1
-            and headers[lengths[0]][1] == str(len(rendered.body))
+            and headers[lengths[0]][1] == str(len(body))
             and (header is None or headers[-1] == (header, stand_in))
             and not any(stand_in in value for _, value in headers[: -1 if header else None])
+            # Every trace of the stand-in is whole, none cut by a line break or a shortening.
+            and body.count(stand_in[:8].encode("ascii")) == body.count(stand_in.encode("ascii"))
         )
         found = Prepared(rendered, stand_in, second, lengths[0], header) if framed else None
-        if found is None or not self.renderer.repeatable(rendered):
+        if found is None or not self.renderer.repeatable(rendered, detail):
             # Decided by the inputs alone, so it holds for every later request with this key.
             self._remember_prepared(key, _NOT_REUSABLE)
             # The static fallback (rendering failed, and that was logged) holds no request data:
@@ -476,8 +486,6 @@ class ErrorHandler:
         return found
 
     def _remember_prepared(self, key: tuple[object, ...], value: Prepared) -> None:
-        if _size(key) > _PREPARED_INPUTS:
-            return  # long inputs, which a client may vary at will, are not kept
         if len(self._prepared) >= _PREPARED_LIMIT:
             self._prepared.clear()  # bounded: starts over when full
         self._prepared[key] = value
@@ -612,13 +620,16 @@ def _make_request_ids() -> list[str]:
 
 
 def _size(key: tuple[object, ...]) -> int:
-    """Roughly how much a memo key keeps alive: the lengths of its strings, one level down too."""
+    """Roughly how much a memo key keeps alive: the lengths of its strings, in nested tuples too.
+
+    Anything else counts for nothing: a WSGI app may pass a header value that is not a string.
+    """
     total = 0
     for item in key:
         if isinstance(item, (str, bytes)):
             total += len(item)
         elif isinstance(item, tuple):
-            total += sum(len(part) for pair in item for part in pair)
+            total += _size(item)
     return total
 
 

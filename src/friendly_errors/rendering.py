@@ -389,12 +389,15 @@ class Renderer:
             )
             return self._fallback(status, choice, method == "HEAD")
 
-    def repeatable(self, rendered: RenderedError) -> bool:
+    def repeatable(self, rendered: RenderedError, detail: str | None) -> bool:
         """Whether the same inputs render ``rendered`` again byte for byte, the request ID and the
-        time aside, and write the request ID as it is.
+        time aside, and write the request ID as it is; ``detail`` is the one it was rendered with.
 
-        True of problem documents and of the built-in page and text; of user templates only when
-        they print the request's values unchanged (the rule of the page memo, docs/templates.md).
+        True of problem documents and of the built-in page and text; of a user template only when
+        the page memo took this very page (docs/templates.md): a detail short enough to be kept,
+        and a double render that passed for it (see _fill), with no render of the template failing
+        one since. The double render is what proves, for the branch these inputs take, that the
+        request's values are printed as they are and not inside a ``<style>`` the CSP hashes.
         Turning the memo off (``_memo_limit = 0``) turns this off too.
         """
         if rendered.fallback or self._memo_limit <= 0:
@@ -404,8 +407,8 @@ class Renderer:
         template, builtin = self._template(rendered.status, rendered.format)
         if template is None or builtin:
             return True
-        # A user template: only once its double render has passed (see _fill), and while no other
-        # render of it has failed one.
+        if detail is not None and len(detail) > _MEMO_DETAIL:
+            return False  # not memoized, so not double-rendered: its branch is unchecked
         name = template.name or ""
         return name in self._filled and self._memo_ok.get(name) is True
 

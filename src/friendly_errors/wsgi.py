@@ -399,7 +399,7 @@ class _Exchange:
         except TypeError:
             return None  # header lists instead of tuples: the full path copes with them
         self._detail = detail
-        prepared = handler.prepared(key, request_id, self._render, ids is None)
+        prepared = handler.prepared(key, request_id, self._render, detail, ids is None)
         if prepared is None:
             return None
         return prepared.rendered(request_id), request_id
