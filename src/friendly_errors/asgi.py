@@ -76,8 +76,9 @@ class FriendlyErrorsMiddleware:
             if not await responder.absorbed(exc):
                 raise
         else:
-            state = responder.state
-            if state == 0 or state == 2:  # _WAITING or _HOLDING: the response is unfinished
+            # Unfinished unless passed through (1) or replaced (3); the common case is decided by
+            # the first comparison alone.
+            if responder.state != 1 and responder.state != 3:
                 await responder.finished()
 
 
