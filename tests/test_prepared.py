@@ -108,6 +108,10 @@ def call_wsgi(
         key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
         text = value.decode("latin-1")
         environ[key] = f"{environ[key]}, {text}" if key in environ else text  # as servers combine
+    return run_environ(app, environ)
+
+
+def run_environ(app: Any, environ: WSGIEnvironment) -> Response:
     started: list[tuple[str, Headers]] = []
 
     def start_response(status: str, response_headers: Headers, exc_info: Any = None) -> Any:
@@ -694,3 +698,45 @@ def test_long_inputs_are_rendered_once_per_request(
         for _ in range(3):
             call(fast, "GET", "/" + "x" * 3000, b"", PAGE_HEADERS)
         assert len(renders) == 3
+
+
+def test_wsgi_a_kept_header_value_that_is_not_a_string_still_gets_the_page(
+    clock: list[float],
+) -> None:
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("503 Busy", [("Content-Type", "text/plain"), ("Allow", 5)])  # type: ignore[list-item]
+        return [b"Queue full"]
+
+    fast = FriendlyErrorsWSGIMiddleware(app)
+    full = FriendlyErrorsWSGIMiddleware(app)
+    full.handler.renderer._memo_limit = 0
+    headers = [(b"accept", b"text/plain"), (b"x-request-id", b"0123456789abcdef")]
+    for _ in range(2):
+        response = call_wsgi(fast, "GET", "/v", b"", headers)
+        assert response == call_wsgi(full, "GET", "/v", b"", headers)
+        assert response[0] == 503
+
+
+def test_wsgi_environ_keys_cgi_would_spell_otherwise_never_steer_another_request(
+    clock: list[float],
+) -> None:
+    fast, full = pair("wsgi", 503, [], b"", catalogue=FRENCH)
+    plain = EnvironBuilder(method="GET", path="/e", headers=[("Accept", "text/html")]).get_environ()
+    odd = dict(plain, HTTP_Accept_Language="fr")
+    for environ in (odd, plain, dict(plain, HTTP_X_Request_Id="client-chosen-id-0001"), plain):
+        assert without_id(run_environ(fast, dict(environ))) == without_id(
+            run_environ(full, dict(environ))
+        )
+
+
+def test_asgi_a_miscased_name_that_is_not_ours_keeps_the_fast_path(
+    clock: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, full = pair("asgi", 503, [], b"")
+    renders = count_renders(fast, monkeypatch)
+    headers = [(b"accept", b"text/html"), (b"User-Agent", b"curl/8")]
+    for _ in range(3):
+        assert without_id(call_asgi(fast, "GET", "/u", b"", headers)) == without_id(
+            call_asgi(full, "GET", "/u", b"", headers)
+        )
+    assert len(renders) == 1

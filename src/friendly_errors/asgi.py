@@ -310,9 +310,9 @@ class _Responder:
             for name, value in raw:
                 role = roles.get(name)
                 if role is None:
-                    if name.islower():
+                    if name.islower() or name.lower() not in roles:
                         continue
-                    # Against the ASGI spec, which wants lower case: it may be one of ours.
+                    # One of ours, not in the lower case the ASGI spec asks servers for.
                     return None
                 if role == _KEYED:
                     keyed.append((name, value))

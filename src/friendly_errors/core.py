@@ -467,7 +467,10 @@ class ErrorHandler:
             len(lengths) == 1
             and headers[lengths[0]][1] == str(len(body))
             and (header is None or headers[-1] == (header, stand_in))
-            and not any(stand_in in value for _, value in headers[: -1 if header else None])
+            and not any(
+                isinstance(value, str) and stand_in in value
+                for _, value in headers[: -1 if header else None]
+            )
             # Every trace of the stand-in is whole, none cut by a line break or a shortening.
             and body.count(stand_in[:8].encode("ascii")) == body.count(stand_in.encode("ascii"))
         )

@@ -591,7 +591,8 @@ class Renderer:
         name = template.name or ""
         found = self._memo_ok.get(name)
         if found is None:
-            found = self._memo_ok[name] = _prints_values_verbatim(self._env, name)
+            # setdefault: a failed double render in another thread meanwhile (False) must stand.
+            found = self._memo_ok.setdefault(name, _prints_values_verbatim(self._env, name))
         return found
 
     def _template(self, status: int, fmt: Format) -> tuple[jinja2.Template | None, bool]:

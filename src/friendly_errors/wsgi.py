@@ -373,6 +373,11 @@ class _Exchange:
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "HEAD":
             return None  # no body to prepare
+        for name in environ:
+            # CGI spells header keys in upper case; request_headers reads any spelling, and one
+            # the key below would miss must not steer the next request's response.
+            if name[:5] == "HTTP_" and not name.isupper():
+                return None
         ids: dict[str, str] | None = None
         for name, environ_key in _id_keys(handler.request_id_headers):
             value = environ.get(environ_key)
