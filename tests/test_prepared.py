@@ -740,3 +740,53 @@ def test_asgi_a_miscased_name_that_is_not_ours_keeps_the_fast_path(
             call_asgi(full, "GET", "/u", b"", headers)
         )
     assert len(renders) == 1
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_a_template_that_computes_from_the_request_id_sees_the_real_one(
+    clock: list[float],
+    protocol: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Not verbatim, so never prepared; and never rendered with anything but the request's own ID,
+    # which such a template may depend on. One render per request.
+    (tmp_path / "error.html").write_text('<p>shard {{ request_id.split("-")[1] }}</p>')
+    fast, _ = pair(protocol, 503, [], b"", template_dirs=[tmp_path])
+    call = PROTOCOLS[protocol][2]
+    renders = count_renders(fast, monkeypatch)
+    headers = [*PAGE_HEADERS, (b"x-request-id", b"acme-eu1-0123456789abcdef")]
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        for number in range(5):
+            for _ in range(2):
+                assert (
+                    call(fast, "GET", f"/orders/{number}", b"", headers)[2] == b"<p>shard eu1</p>"
+                )
+    assert caplog.records == []
+    assert len(renders) == 10
+
+
+def test_asgi_a_status_that_is_not_an_int_is_treated_as_before(clock: list[float]) -> None:
+    # The ASGI spec wants an int; 503.0 == 503 must not find the int's memo entries.
+    def app(status: object) -> Any:
+        async def send_status(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": status, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        return send_status
+
+    outcomes: list[object] = []
+    for memo in (True, False):
+        middleware = FriendlyErrorsMiddleware(app(503))
+        odd = FriendlyErrorsMiddleware(app(503.0))
+        odd.handler = middleware.handler  # one handler, so one memo, for both statuses
+        if not memo:
+            middleware.handler.renderer._memo_limit = 0
+        headers = [(b"accept", b"text/html"), (b"x-request-id", b"0123456789abcdef")]
+        call_asgi(middleware, "GET", "/n", b"", headers)
+        try:
+            outcomes.append(call_asgi(odd, "GET", "/n", b"", headers))
+        except Exception as exc:
+            outcomes.append(type(exc))
+    assert outcomes[0] == outcomes[1]

@@ -301,8 +301,14 @@ class _Responder:
         handler = self.handler
         roles = self._roles
         raw = scope.get("headers", ())
-        # HEAD has no body to prepare; headers that are not a sequence can be read only once.
-        if method == "HEAD" or roles is None or not isinstance(raw, (list, tuple)):
+        # HEAD has no body to prepare; headers that are not a sequence can be read only once; and
+        # a status that is not an int (503.0 == 503) is the full path's to refuse.
+        if (
+            method == "HEAD"
+            or roles is None
+            or not isinstance(raw, (list, tuple))
+            or type(status) is not int
+        ):
             return None
         keyed = []
         ids: dict[str, str] | None = None
@@ -345,6 +351,9 @@ class _Responder:
             return None
         if prepared is None:
             return None
+        if isinstance(prepared, RenderedError):  # rendered for this request: sent as it is
+            headers = encode_headers(prepared.headers, request_id)
+            return prepared.status, headers, prepared.body, request_id
         wire: _Wire | None = prepared.wire
         if wire is None:
             name = prepared.request_id_header
@@ -362,12 +371,12 @@ class _Responder:
             headers.append((wire[2], encoded_id))
         return prepared.status, headers, page, request_id
 
-    def _render(self, stand_in: str) -> RenderedError:
-        """The held response's replacement with ``stand_in`` for the request ID (see _prepared)."""
+    def _render(self, request_id: str) -> RenderedError:
+        """The held response's replacement, rendered in full with ``request_id`` (see _prepared)."""
         return self.handler.respond(
             self._held["status"],
             request_info(self.scope),
-            request_id=stand_in,
+            request_id=request_id,
             original_headers=self._held_headers,
             detail=self._detail,
         )
@@ -386,7 +395,8 @@ _HELD_LIMIT: Final = 256
 def _held(handler: ErrorHandler, status: int, message: Message) -> _HeldPlan:
     raw = message.get("headers", ())
     key: tuple[object, ...] | None = None
-    if isinstance(raw, (list, tuple)):
+    # Exact types only: 503.0 == 503 would find the plan of a status the core accepts.
+    if isinstance(raw, (list, tuple)) and type(status) is int:
         try:
             key = (handler, status, *raw)
             plan = _HELD.get(key)

@@ -169,9 +169,10 @@ class Prepared:
 
     A repeated error (a route failing for every visitor during an outage) differs from the previous
     one only in its request ID and, from one second to the next, in the time its page shows. So its
-    response is rendered once a second, with a random stand-in for the ID, and cut wherever the
-    stand-in appears; each request joins its own ID into the pieces. That is what lets a flood of
-    errors cost little more than sending the bytes. Built by :meth:`ErrorHandler.prepared`.
+    response is rendered once a second and cut wherever the ID appears (the first request's own fresh
+    ID, or a random stand-in of the same length); each later request joins its own ID into the
+    pieces. That is what lets a flood of errors cost little more than sending the bytes. Built by
+    :meth:`ErrorHandler.prepared`.
     """
 
     __slots__ = (
@@ -189,7 +190,7 @@ class Prepared:
     def __init__(
         self,
         rendered: RenderedError,
-        stand_in: str,
+        hole: str,
         second: int,
         content_length_at: int,
         request_id_header: str | None,
@@ -200,7 +201,7 @@ class Prepared:
         self.format = rendered.format
         self.media_type = rendered.media_type
         #: The body cut where the request ID goes.
-        self.parts = tuple(rendered.body.split(stand_in.encode("ascii")))
+        self.parts = tuple(rendered.body.split(hole.encode("ascii")))
         #: The headers before Content-Length and those after it, the request ID's aside.
         self.head = tuple(headers[:content_length_at])
         self.tail = tuple(headers[content_length_at + 1 : end])
@@ -429,21 +430,21 @@ class ErrorHandler:
         render: Callable[[str], RenderedError],
         detail: str | None,
         fresh_id: bool = False,
-    ) -> Prepared | None:
+    ) -> Prepared | RenderedError | None:
         """The response for a repeat of the inputs in ``key``, from the memo when it is recent.
 
         ``key`` holds everything :meth:`respond` depends on for a response without an exception, in
         any form the glue likes (raw bytes, say): the status, the method, path and query, the
         request's Accept, Accept-Language and X-Requested-With, the replaced response's headers,
-        the app's detail and the request ID's length. ``render(stand_in)`` is the glue's own call of
-        :meth:`respond` for those inputs with ``stand_in`` as the request ID; it runs when the memo
-        has nothing for this second. ``detail`` is the one in the key, which the renderer's rules
-        read too. ``fresh_id`` says the ID came from :meth:`new_request_id`, which saves checking
-        it.
+        the app's detail and the request ID's length. ``render(request_id)`` is the glue's own call
+        of :meth:`respond` for those inputs. ``detail`` is the one in the key, which the renderer's
+        rules read too. ``fresh_id`` says the ID came from :meth:`new_request_id`.
 
-        None when the glue must render in full: a request ID that some format would write
-        differently, or inputs whose output the same inputs would not give again byte for byte (a
-        user template that transforms the request's values, a HEAD response, no content).
+        Returns a :class:`Prepared` to fill in with the request ID when the memo has one for this
+        second; else the response rendered for this very request, to send as it is (and, when it
+        can be repeated, kept for the next ones); or None before any rendering when the memo cannot
+        serve these inputs at all (an ID that some format would write differently, inputs too long
+        to keep, or output found not to repeat earlier): the glue then renders in full.
         """
         if not fresh_id and _PLAIN_REQUEST_ID.fullmatch(request_id) is None:
             return None
@@ -455,38 +456,45 @@ class ErrorHandler:
             if found.second == second:
                 return found
         elif _size(key) > _PREPARED_INPUTS:
-            # Long inputs, which a client may vary at will, are not kept: render once, in full.
-            return None
-        stand_in = self._stand_in[: len(request_id)]
-        rendered = render(stand_in)
+            return None  # long inputs, which a client may vary at will, are not kept
+        # This request's own response first: whatever the memo makes of it, it is right for it.
+        rendered = render(request_id)
+        if not self.renderer.repeatable(rendered, detail):
+            # Decided by the inputs alone, so it holds for every later request with this key.
+            self._remember_prepared(key, _NOT_REUSABLE)
+            return rendered
+        # Cut where the ID goes. A fresh ID is random and was never seen before, so it marks its
+        # own places; one the client chose may also stand in its path or detail, so a second render
+        # (cheap: the page memo has it) with a random stand-in of the same length is cut instead.
+        hole = request_id if fresh_id else self._stand_in[: len(request_id)]
+        found = self._cut(rendered if fresh_id else render(hole), hole, second)
+        if found is None:
+            self._remember_prepared(key, _NOT_REUSABLE)
+        elif int(time.time()) == second:
+            # A render that straddled the turn of a second shows the new one: not worth keeping.
+            self._remember_prepared(key, found)
+        return rendered
+
+    def _cut(self, rendered: RenderedError, hole: str, second: int) -> Prepared | None:
+        """``rendered`` cut where ``hole`` stands for the request ID, if it is framed as expected."""
         headers = rendered.headers
         header = self.request_id_response_header
         lengths = [i for i, (name, _) in enumerate(headers) if name == "Content-Length"]
         body = rendered.body
-        framed = (
-            len(lengths) == 1
-            and headers[lengths[0]][1] == str(len(body))
-            and (header is None or headers[-1] == (header, stand_in))
-            and not any(
-                isinstance(value, str) and stand_in in value
+        if (
+            rendered.fallback
+            or len(lengths) != 1
+            or headers[lengths[0]][1] != str(len(body))
+            or (header is not None and headers[-1] != (header, hole))
+            or any(
+                isinstance(value, str) and hole in value
                 for _, value in headers[: -1 if header else None]
             )
-            # Every trace of the stand-in is whole, none cut by a line break or a shortening.
-            and body.count(stand_in[:8].encode("ascii")) == body.count(stand_in.encode("ascii"))
-        )
-        found = Prepared(rendered, stand_in, second, lengths[0], header) if framed else None
-        if found is None or not self.renderer.repeatable(rendered, detail):
-            # Decided by the inputs alone, so it holds for every later request with this key.
-            self._remember_prepared(key, _NOT_REUSABLE)
-            # The static fallback (rendering failed, and that was logged) holds no request data:
-            # it serves this request too, where rendering again would log the failure twice.
-            # Anything else is rendered again, in full, by the caller.
-            return found if rendered.fallback else None
-        # A render that straddled the turn of a second shows the new one: right for this request,
-        # not worth keeping.
-        if int(time.time()) == second:
-            self._remember_prepared(key, found)
-        return found
+            # Every trace of the ID is whole, none cut by a line break or a shortening.
+            or body.count(hole[:8].encode("ascii")) != body.count(hole.encode("ascii"))
+        ):
+            return None
+        return Prepared(rendered, hole, second, lengths[0], header)
 
     def _remember_prepared(self, key: tuple[object, ...], value: Prepared) -> None:
         if len(self._prepared) >= _PREPARED_LIMIT:

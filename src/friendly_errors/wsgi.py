@@ -407,16 +407,18 @@ class _Exchange:
         prepared = handler.prepared(key, request_id, self._render, detail, ids is None)
         if prepared is None:
             return None
+        if isinstance(prepared, RenderedError):  # rendered for this request: sent as it is
+            return prepared, request_id
         return prepared.rendered(request_id), request_id
 
-    def _render(self, stand_in: str) -> RenderedError:
-        """The held response's replacement with ``stand_in`` for the request ID (see _prepared)."""
+    def _render(self, request_id: str) -> RenderedError:
+        """The held response's replacement, rendered in full with ``request_id`` (see _prepared)."""
         assert self._held is not None
         code, headers, _ = self._held
         return self.handler.respond(
             code,
             self._request_info(),
-            request_id=stand_in,
+            request_id=request_id,
             original_headers=headers,
             detail=self._detail,
         )
