@@ -92,7 +92,6 @@ class _Responder:
 
     __slots__ = (
         "_collector",
-        "_detail",
         "_held",
         "_held_headers",
         "_roles",
@@ -115,7 +114,6 @@ class _Responder:
     _held: Message
     _held_headers: tuple[tuple[str, str], ...]
     _collector: DetailCollector
-    _detail: str | None
     #: What each request header name means to a prepared response (see _roles).
     _roles: dict[bytes, int] | None
 
@@ -301,14 +299,8 @@ class _Responder:
         handler = self.handler
         roles = self._roles
         raw = scope.get("headers", ())
-        # HEAD has no body to prepare; headers that are not a sequence can be read only once; and
-        # a status that is not an int (503.0 == 503) is the full path's to refuse.
-        if (
-            method == "HEAD"
-            or roles is None
-            or not isinstance(raw, (list, tuple))
-            or type(status) is not int
-        ):
+        # HEAD has no body to prepare; headers that are not a sequence can be read only once.
+        if method == "HEAD" or roles is None or not isinstance(raw, (list, tuple)):
             return None
         keyed = []
         ids: dict[str, str] | None = None
@@ -331,8 +323,6 @@ class _Responder:
                     ids[text] = value.decode("latin-1")
         except (TypeError, ValueError, AttributeError):
             return None  # something odd in the scope (a bytearray name): the full path copes
-        request_id = handler.request_id(ids) if ids is not None else handler.new_request_id()
-        self._detail = detail
         key = (
             status,
             method,
@@ -341,14 +331,10 @@ class _Responder:
             tuple(keyed),
             self._held_headers,
             detail,
-            len(request_id),
         )
-        try:
-            prepared = handler.prepared(key, request_id, self._render, detail, ids is None)
-        except TypeError:
-            # An unhashable value in the key (a bytearray header value, say). Were it anything
-            # else, the full path would meet it again and let it through.
-            return None
+        prepared, request_id = handler.prepared(
+            key, ids, status, self._held_headers, detail, request_info, scope
+        )
         if prepared is None:
             return None
         if isinstance(prepared, RenderedError):  # rendered for this request: sent as it is
@@ -370,16 +356,6 @@ class _Responder:
         if wire[2] is not None:
             headers.append((wire[2], encoded_id))
         return prepared.status, headers, page, request_id
-
-    def _render(self, request_id: str) -> RenderedError:
-        """The held response's replacement, rendered in full with ``request_id`` (see _prepared)."""
-        return self.handler.respond(
-            self._held["status"],
-            request_info(self.scope),
-            request_id=request_id,
-            original_headers=self._held_headers,
-            detail=self._detail,
-        )
 
 
 # What the core decided about a response that will be replaced, by its status and raw headers: the

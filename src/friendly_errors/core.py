@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from friendly_errors.catalogue import Catalogue
 from friendly_errors.negotiation import Format
@@ -85,6 +85,9 @@ class ErrorEvent:
 
 
 OnError = Callable[[ErrorEvent], Awaitable[None] | None]
+
+# Whatever a glue builds its RequestInfo from: an ASGI scope, a WSGI environ.
+_Source = TypeVar("_Source")
 
 
 @dataclass
@@ -426,43 +429,69 @@ class ErrorHandler:
     def prepared(
         self,
         key: tuple[object, ...],
-        request_id: str,
-        render: Callable[[str], RenderedError],
+        incoming_ids: Mapping[str, str] | None,
+        status: int,
+        original_headers: Sequence[tuple[str, str]],
         detail: str | None,
-        fresh_id: bool = False,
-    ) -> Prepared | RenderedError | None:
-        """The response for a repeat of the inputs in ``key``, from the memo when it is recent.
+        request_info: Callable[[_Source], RequestInfo],
+        source: _Source,
+    ) -> tuple[Prepared | RenderedError | None, str]:
+        """The response to a repeat of the inputs in ``key``, from the memo when it is recent; and
+        the request's ID.
 
-        ``key`` holds everything :meth:`respond` depends on for a response without an exception, in
-        any form the glue likes (raw bytes, say): the status, the method, path and query, the
-        request's Accept, Accept-Language and X-Requested-With, the replaced response's headers,
-        the app's detail and the request ID's length. ``render(request_id)`` is the glue's own call
-        of :meth:`respond` for those inputs. ``detail`` is the one in the key, which the renderer's
-        rules read too. ``fresh_id`` says the ID came from :meth:`new_request_id`.
+        ``key`` holds, in any form the glue likes (raw bytes, say), everything :meth:`respond`
+        depends on for a response without an exception but the ID: the status, the method, path
+        and query, the request's Accept, Accept-Language and X-Requested-With, the replaced
+        response's headers and the app's detail. ``incoming_ids`` are the request's values of the
+        ``request_id_headers`` (None for none). ``status``, ``original_headers`` and ``detail`` are
+        what :meth:`respond` gets, and ``request_info(source)`` builds the request it needs, only
+        when something is rendered.
 
-        Returns a :class:`Prepared` to fill in with the request ID when the memo has one for this
-        second; else the response rendered for this very request, to send as it is (and, when it
-        can be repeated, kept for the next ones); or None before any rendering when the memo cannot
-        serve these inputs at all (an ID that some format would write differently, inputs too long
-        to keep, or output found not to repeat earlier): the glue then renders in full.
+        Returns a :class:`Prepared` to fill in with the ID when the memo has one for this second;
+        else the response rendered for this very request, to send as it is (and, when it can be
+        repeated, kept for the next ones); or None, before any rendering, when the memo cannot
+        serve these inputs (an ID that some format would write differently, inputs too long or
+        unhashable, output found not to repeat earlier): the glue then renders in full.
         """
-        if not fresh_id and _PLAIN_REQUEST_ID.fullmatch(request_id) is None:
-            return None
+        fresh_id = incoming_ids is None
+        if incoming_ids is None:
+            request_id = self.new_request_id()
+        else:
+            request_id = self.request_id(incoming_ids)
+            if _PLAIN_REQUEST_ID.fullmatch(request_id) is None:
+                return None, request_id
+        if type(status) is not int:
+            return None, request_id  # exact types only: 503.0 == 503 would find 503's entries
+        # The ID's length is part of the inputs: the page is laid out around it.
+        key = (*key, len(request_id))
         second = int(time.time())
-        found = self._prepared.get(key)
+        try:
+            found = self._prepared.get(key)
+        except TypeError:  # something unhashable, a bytearray header value say
+            return None, request_id
         if found is not None:
             if found is _NOT_REUSABLE:
-                return None
+                return None, request_id
             if found.second == second:
-                return found
+                return found, request_id
         elif _size(key) > _PREPARED_INPUTS:
-            return None  # long inputs, which a client may vary at will, are not kept
+            return None, request_id  # long inputs, which a client may vary at will, are not kept
+
+        def render(shown_id: str) -> RenderedError:
+            return self.respond(
+                status,
+                request_info(source),
+                request_id=shown_id,
+                original_headers=original_headers,
+                detail=detail,
+            )
+
         # This request's own response first: whatever the memo makes of it, it is right for it.
         rendered = render(request_id)
         if not self.renderer.repeatable(rendered, detail):
             # Decided by the inputs alone, so it holds for every later request with this key.
             self._remember_prepared(key, _NOT_REUSABLE)
-            return rendered
+            return rendered, request_id
         # Cut where the ID goes. A fresh ID is random and was never seen before, so it marks its
         # own places; one the client chose may also stand in its path or detail, so a second render
         # (cheap: the page memo has it) with a random stand-in of the same length is cut instead.
@@ -473,7 +502,7 @@ class ErrorHandler:
         elif int(time.time()) == second:
             # A render that straddled the turn of a second shows the new one: not worth keeping.
             self._remember_prepared(key, found)
-        return rendered
+        return rendered, request_id
 
     def _cut(self, rendered: RenderedError, hole: str, second: int) -> Prepared | None:
         """``rendered`` cut where ``hole`` stands for the request ID, if it is framed as expected."""

@@ -160,7 +160,6 @@ class _Exchange:
     __slots__ = (
         "_body",
         "_closed",
-        "_detail",
         "_exception",
         "_forwarded",
         "_held",
@@ -324,7 +323,7 @@ class _Exchange:
         # replaced lends it neither headers nor detail.
         self._held = None
         self._pending = None
-        request = self._request_info()
+        request = request_info(self.environ)
         request_id = self.handler.request_id(request.headers)
         rendered = self.handler.respond(500, request, request_id=request_id, exception=exc)
         self._server_exc_info = sys.exc_info()
@@ -344,9 +343,9 @@ class _Exchange:
                 page = self._send(prepared)
                 if handler.on_error is not None:
                     # The hook is told about every error; the request is built only for it.
-                    self._report(code, self._request_info(), request_id, None)
+                    self._report(code, request_info(self.environ), request_id, None)
                 return page
-        request = self._request_info()
+        request = request_info(self.environ)
         request_id = handler.request_id(request.headers)
         rendered = handler.respond(
             code,
@@ -385,43 +384,26 @@ class _Exchange:
                 if ids is None:
                     ids = {}
                 ids[name] = value
-        request_id = handler.request_id(ids) if ids is not None else handler.new_request_id()
-        try:
-            key = (
-                code,
-                method,
-                environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""),
-                environ.get("QUERY_STRING", ""),
-                environ.get("HTTP_ACCEPT"),
-                environ.get("HTTP_ACCEPT_LANGUAGE"),
-                environ.get("HTTP_X_REQUESTED_WITH"),
-                tuple(headers),
-                detail,
-                len(request_id),
-            )
-            hash(key)
-        except TypeError:
-            return None  # header lists instead of tuples: the full path copes with them
-        self._detail = detail
-        prepared = handler.prepared(key, request_id, self._render, detail, ids is None)
+        key = (
+            code,
+            method,
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_ACCEPT"),
+            environ.get("HTTP_ACCEPT_LANGUAGE"),
+            environ.get("HTTP_X_REQUESTED_WITH"),
+            tuple(headers),
+            detail,
+        )
+        prepared, request_id = handler.prepared(
+            key, ids, code, headers, detail, request_info, environ
+        )
         if prepared is None:
             return None
         if isinstance(prepared, RenderedError):  # rendered for this request: sent as it is
             return prepared, request_id
         return prepared.rendered(request_id), request_id
-
-    def _render(self, request_id: str) -> RenderedError:
-        """The held response's replacement, rendered in full with ``request_id`` (see _prepared)."""
-        assert self._held is not None
-        code, headers, _ = self._held
-        return self.handler.respond(
-            code,
-            self._request_info(),
-            request_id=request_id,
-            original_headers=headers,
-            detail=self._detail,
-        )
 
     def _send(self, rendered: RenderedError) -> bytes:
         """Start our page with the server; the renderer framed it (Content-Length, HEAD) already.
@@ -464,16 +446,6 @@ class _Exchange:
         except Exception:
             logger.exception("Closing the WSGI app's response failed while handling an error")
 
-    def _request_info(self) -> RequestInfo:
-        environ = self.environ
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        return RequestInfo(
-            method=str(environ.get("REQUEST_METHOD", "GET")),
-            path=_wsgi_text(path),
-            query=str(environ.get("QUERY_STRING", "")),
-            headers=request_headers(environ),
-        )
-
 
 _ID_KEYS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
 
@@ -490,6 +462,17 @@ def _id_keys(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
             (name, "HTTP_" + name.upper().replace("-", "_")) for name in names if "_" not in name
         )
     return found
+
+
+def request_info(environ: WSGIEnvironment) -> RequestInfo:
+    """The protocol-free view of a WSGI request that the core and the hook receive."""
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return RequestInfo(
+        method=str(environ.get("REQUEST_METHOD", "GET")),
+        path=_wsgi_text(path),
+        query=str(environ.get("QUERY_STRING", "")),
+        headers=request_headers(environ),
+    )
 
 
 def request_headers(environ: WSGIEnvironment) -> dict[str, str]:
