@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -86,6 +87,65 @@ FIELDS: Mapping[str, tuple[Callable[[object], Any], str]] = MappingProxyType(
 )
 
 
+#: The key of the table that holds the page's own words (``[labels]`` in a file), beside the codes.
+LABELS_KEY = "labels"
+
+#: Every label a page may show, with the placeholders its text may use. The built-in English file
+#: gives them all; a translation gives any of them, and the rest falls back to English.
+LABEL_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            (
+                "error what_happened what_you_can_do app_said defined_in try_again home contact "
+                "status_page support support_hint developers developers_toggle causes "
+                "developer_fixes other_meanings traceback route status request_id time request "
+                "browser intermediary origin browser_role intermediary_role origin_role state_ok "
+                "state_failed state_unknown state_maintenance link_ok link_failed home_short "
+                "contact_short fault_none fault_client fault_server fault_intermediary "
+                "fault_maintenance retry_now retry_usually retry_client retry_unlikely fallback "
+                "maintenance_title maintenance_summary maintenance_description "
+                "maintenance_visitor_fix maintenance_message"
+            ).split(),
+            frozenset(),
+        ),
+        "retry_wait": frozenset({"time", "duration"}),
+        "maintenance_until": frozenset({"time", "duration"}),
+    }
+)
+
+
+def _validate_labels(raw: object, origin: str) -> PartialEntry:
+    if not isinstance(raw, Mapping):
+        raise CatalogueError(
+            f"{origin}: labels: expected a table of words, got {type(raw).__name__}"
+        )
+    labels: dict[str, str] = {}
+    for name, value in raw.items():
+        allowed = LABEL_PLACEHOLDERS.get(name)
+        if allowed is None:
+            known = ", ".join(sorted(LABEL_PLACEHOLDERS))
+            raise CatalogueError(f"{origin}: labels: {name!r}: unknown label (known: {known})")
+        text = _text(value)
+        if text is None:
+            raise CatalogueError(
+                f"{origin}: labels: {name!r}: expected a non-empty string, got {value!r:.80}"
+            )
+        try:
+            used = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+        except ValueError as exc:
+            raise CatalogueError(
+                f"{origin}: labels: {name!r}: {exc} (write {{{{ for a brace)"
+            ) from None
+        if not used <= allowed:
+            names = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
+            raise CatalogueError(
+                f"{origin}: labels: {name!r}: unknown placeholder in {text!r:.80} "
+                f"(this label may use: {names})"
+            )
+        labels[name] = text
+    return MappingProxyType(labels)
+
+
 def _parse_key(key: object, origin: str) -> int | str:
     """Codes as ints (``524`` or ``"524"``, as TOML and JSON spell them) and class keys as ``"5xx"``."""
     if isinstance(key, int) and not isinstance(key, bool):
@@ -107,6 +167,9 @@ def validate_mapping(source: Mapping[Any, Any], *, origin: str) -> dict[int | st
     """Check every entry of ``source`` and return it with normalised keys and immutable values."""
     entries: dict[int | str, PartialEntry] = {}
     for raw_key, raw_entry in source.items():
+        if raw_key == LABELS_KEY:
+            entries[LABELS_KEY] = _validate_labels(raw_entry, origin)
+            continue
         key = _parse_key(raw_key, origin)
         if not isinstance(raw_entry, Mapping):
             raise CatalogueError(

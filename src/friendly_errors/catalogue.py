@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Final, Union
 
 from friendly_errors._loader import (
+    LABELS_KEY,
     CatalogueError,
     PartialEntry,
     class_key,
@@ -148,7 +149,7 @@ class Catalogue:
     new catalogue, so a catalogue shared between middlewares and threads never changes under them.
     """
 
-    __slots__ = ("__weakref__", "_cache", "_layers")
+    __slots__ = ("__weakref__", "_cache", "_labels", "_layers")
 
     _default: ClassVar[Catalogue | None] = None
 
@@ -161,6 +162,7 @@ class Catalogue:
         # Safe because the catalogue never changes; keyed only by locales the catalogue holds, so it
         # is bounded by (codes x locales) whatever locale strings requests carry.
         self._cache: dict[tuple[int, str], StatusInfo] = {}
+        self._labels: dict[str, Mapping[str, str]] = {}
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -249,6 +251,8 @@ class Catalogue:
         """A new code needs a title somewhere in its chain, or its page would have no heading."""
         for loc, entries in incoming.items():
             for key in entries:
+                if key == LABELS_KEY:
+                    continue
                 has_title = any(
                     "title" in self._layers.get(lang, {}).get(key, {})
                     for lang in _locale_chain(loc)
@@ -305,6 +309,22 @@ class Catalogue:
         values["fault"] = Fault(values.get("fault", _class_fault(code)))
         values["locale"] = chain[max(source.values(), default=chain.index(DEFAULT_LOCALE))]
         return StatusInfo(code=code, **values)
+
+    def labels(self, locale: str = DEFAULT_LOCALE) -> Mapping[str, str]:
+        """The page's own words in ``locale``, label by label, falling back along its chain to English.
+
+        Which language each label is really in is not tracked: a label missing from a translation is
+        the translator's to add (``friendly-errors list --missing``), not a page's to mark.
+        """
+        found = self._labels.get(locale)
+        if found is None:
+            merged: dict[str, str] = {}
+            for lang in reversed(_locale_chain(locale)):
+                merged.update(self._layers.get(lang, {}).get(LABELS_KEY, {}))
+            found = MappingProxyType(merged)
+            if _norm_locale(locale) in self._layers or locale == DEFAULT_LOCALE:
+                self._labels[locale] = found
+        return found
 
     # -- inspection -----------------------------------------------------------------------------
 
