@@ -180,6 +180,38 @@ def test_texts_are_single_spaced_sentences(default: Catalogue) -> None:
         assert "\n" not in info.summary
 
 
+def _field_text(info: StatusInfo, field: str) -> str:
+    """A text field of an entry as one string; list fields are joined."""
+    value = getattr(info, field)
+    return " ".join(value) if isinstance(value, tuple) else str(value)
+
+
+# Facts checked against primary sources in issue #11: each row fails on the text it replaced.
+# Rows: code, field, phrases the field must contain, phrases it must not contain.
+TEXT_FACTS = [
+    pytest.param(
+        524,
+        "description",
+        ("120 seconds", "100 seconds", "between two reads"),
+        ("100 seconds by default",),
+        id="524-read-timeout-120s-older-sources-100s",
+    ),
+    pytest.param(524, "causes", (), ("100 seconds",), id="524-causes-no-100s"),
+    pytest.param(524, "developer_fixes", ("stream",), ("100 seconds",), id="524-fix-send-early"),
+]
+
+
+@pytest.mark.parametrize(("code", "field", "present", "absent"), TEXT_FACTS)
+def test_reviewed_facts_in_the_text(
+    default: Catalogue, code: int, field: str, present: tuple[str, ...], absent: tuple[str, ...]
+) -> None:
+    text = _field_text(default.get(code), field)
+    for phrase in present:
+        assert phrase in text, (code, field, phrase)
+    for phrase in absent:
+        assert phrase not in text, (code, field, phrase)
+
+
 # -- lookup and fallback --------------------------------------------------------------------
 
 
