@@ -198,6 +198,9 @@ TEXT_FACTS = [
     ),
     pytest.param(524, "causes", (), ("100 seconds",), id="524-causes-no-100s"),
     pytest.param(524, "developer_fixes", ("stream",), ("100 seconds",), id="524-fix-send-early"),
+    pytest.param(
+        494, "description", ("414",), ("request line or header",), id="494-long-request-line-is-414"
+    ),
 ]
 
 
