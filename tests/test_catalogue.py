@@ -201,6 +201,13 @@ TEXT_FACTS = [
     pytest.param(
         494, "description", ("414",), ("request line or header",), id="494-long-request-line-is-414"
     ),
+    pytest.param(
+        204,
+        "developer_fixes",
+        ("no Content-Length header at all",),
+        ("non-zero Content-Length",),
+        id="204-no-content-length",
+    ),
 ]
 
 
