@@ -208,6 +208,9 @@ TEXT_FACTS = [
         ("non-zero Content-Length",),
         id="204-no-content-length",
     ),
+    pytest.param(
+        529, "developer_fixes", ("30 minutes",), ("15 to 30",), id="529-ssl-labs-30-minutes"
+    ),
 ]
 
 
@@ -220,6 +223,19 @@ def test_reviewed_facts_in_the_text(
         assert phrase in text, (code, field, phrase)
     for phrase in absent:
         assert phrase not in text, (code, field, phrase)
+
+
+# Rows: code, field, expected value.
+FIELD_FACTS = [
+    pytest.param(529, "retry_after", 1800, id="529-ssl-labs-waits-30-minutes"),
+]
+
+
+@pytest.mark.parametrize(("code", "field", "expected"), FIELD_FACTS)
+def test_reviewed_facts_in_the_fields(
+    default: Catalogue, code: int, field: str, expected: object
+) -> None:
+    assert getattr(default.get(code), field) == expected
 
 
 # -- lookup and fallback --------------------------------------------------------------------
