@@ -228,6 +228,8 @@ def test_reviewed_facts_in_the_text(
 # Rows: code, field, expected value.
 FIELD_FACTS = [
     pytest.param(529, "retry_after", 1800, id="529-ssl-labs-waits-30-minutes"),
+    pytest.param(451, "fault", Fault.SERVER, id="451-legal-block-is-the-operators"),
+
 ]
 
 
