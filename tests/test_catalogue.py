@@ -180,6 +180,32 @@ def test_texts_are_single_spaced_sentences(default: Catalogue) -> None:
         assert "\n" not in info.summary
 
 
+# Codes with no entry of their own, so get() returns their class entry.
+CLASS_CODES = [190, 290, 390, 490, 590]
+
+
+def _every_entry(catalogue: Catalogue) -> Iterator[StatusInfo]:
+    """Every entry a reader can be shown: the codes, then the five class entries."""
+    yield from catalogue
+    for code in CLASS_CODES:
+        assert code not in catalogue
+        yield catalogue.get(code)
+
+
+# Advice that waiting or repeating the request will work, which a non-retryable entry contradicts.
+RETRY_HELPS = re.compile(
+    r"\btry (again )?later\b|\btry again (after|in)\b|\bwait (a (minute|while)|and (try|reload))",
+    re.IGNORECASE,
+)
+
+
+def test_entries_that_are_not_retryable_never_say_retrying_helps(default: Catalogue) -> None:
+    for info in _every_entry(default):
+        if not info.retryable:
+            for sentence in (info.summary, *info.visitor_fixes):
+                assert not RETRY_HELPS.search(sentence), (info.code, sentence)
+
+
 def _field_text(info: StatusInfo, field: str) -> str:
     """A text field of an entry as one string; list fields are joined."""
     value = getattr(info, field)
@@ -211,6 +237,8 @@ TEXT_FACTS = [
     pytest.param(
         529, "developer_fixes", ("30 minutes",), ("15 to 30",), id="529-ssl-labs-30-minutes"
     ),
+    pytest.param(527, "visitor_fixes", ("will not help",), ("Try again",), id="527-not-retryable"),
+    pytest.param(561, "visitor_fixes", (), ("Try signing in again",), id="561-not-retryable"),
 ]
 
 
@@ -229,7 +257,6 @@ def test_reviewed_facts_in_the_text(
 FIELD_FACTS = [
     pytest.param(529, "retry_after", 1800, id="529-ssl-labs-waits-30-minutes"),
     pytest.param(451, "fault", Fault.SERVER, id="451-legal-block-is-the-operators"),
-
 ]
 
 
