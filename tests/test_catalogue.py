@@ -239,6 +239,13 @@ TEXT_FACTS = [
     ),
     pytest.param(527, "visitor_fixes", ("will not help",), ("Try again",), id="527-not-retryable"),
     pytest.param(561, "visitor_fixes", (), ("Try signing in again",), id="561-not-retryable"),
+    pytest.param(
+        503,
+        "developer_fixes",
+        ("HAProxy", "Envoy", "Kubernetes", "no registered targets", "no live upstreams"),
+        ("a failing check can empty the pool",),
+        id="503-empty-pool-depends-on-the-proxy",
+    ),
 ]
 
 
