@@ -246,6 +246,15 @@ TEXT_FACTS = [
         ("a failing check can empty the pool",),
         id="503-empty-pool-depends-on-the-proxy",
     ),
+    pytest.param(430, "description", (), ("early drafts", "could not"), id="430-no-draft-claim"),
+    pytest.param(430, "other_meanings", (), ("drafts",), id="430-other-meaning-no-draft-claim"),
+    pytest.param(
+        430,
+        "developer_fixes",
+        ("Shopify-Storefront-Buyer-IP",),
+        (),
+        id="430-names-the-buyer-ip-header",
+    ),
 ]
 
 
