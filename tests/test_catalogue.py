@@ -256,6 +256,9 @@ TEXT_FACTS = [
         id="430-names-the-buyer-ip-header",
     ),
     pytest.param(520, "causes", ("32 KB", "16 KB", "128 KB"), (), id="520-both-header-limits"),
+    pytest.param(
+        190, "developer_fixes", ("Never send a 1xx",), ("Avoid",), id="1xx-must-not-reach-http-1.0"
+    ),
     *(
         pytest.param(code, "description", ("informal name",), (), id=f"{code}-title-is-informal")
         for code in (460, 463, 464)
