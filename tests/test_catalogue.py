@@ -257,6 +257,33 @@ TEXT_FACTS = [
     ),
     pytest.param(520, "causes", ("32 KB", "16 KB", "128 KB"), (), id="520-both-header-limits"),
     pytest.param(
+        502,
+        "developer_fixes",
+        (
+            "connect() failed (111: Connection refused)",
+            "Permission denied) while connecting to upstream",
+            "SELinux",
+            "upstream sent too big header",
+            "proxy_buffer_size",
+            "no live upstreams",
+            "keep-alive timeout longer than the idle timeout",
+        ),
+        (),
+        id="502-nginx-log-lines-to-fixes",
+    ),
+    pytest.param(
+        504, "developer_fixes", ("524", "60 seconds by default"), (), id="504-cloudflare-and-alb"
+    ),
+    pytest.param(526, "developer_fixes", ("Custom Origin Trust Store",), (), id="526-trust-store"),
+    pytest.param(464, "causes", ("not a POST",), (), id="464-non-post-to-grpc"),
+    pytest.param(
+        463,
+        "visitor_fixes",
+        ("not yours to fix",),
+        ("Turn off any VPN",),
+        id="463-vpn-adds-nothing",
+    ),
+    pytest.param(
         190, "developer_fixes", ("Never send a 1xx",), ("Avoid",), id="1xx-must-not-reach-http-1.0"
     ),
     *(
