@@ -206,6 +206,32 @@ def test_entries_that_are_not_retryable_never_say_retrying_helps(default: Catalo
                 assert not RETRY_HELPS.search(sentence), (info.code, sentence)
 
 
+def _reader_text(info: StatusInfo) -> Iterator[str]:
+    """Every sentence of an entry that a page, a JSON body or an export can show."""
+    yield from (info.title, info.summary, info.description, *info.causes)
+    yield from (*info.visitor_fixes, *info.developer_fixes, *info.other_meanings)
+
+
+# Public text speaks to the reader about the status, never about how the catalogue was made.
+META = [
+    pytest.param(r"\bfiled here\b", id="filed-here"),
+    pytest.param(r"\bclassed as\b", id="classed-as"),
+    pytest.param(r"\bthis entry\b", id="this-entry"),
+    pytest.param(r"\ban entry of its own\b", id="entry-of-its-own"),
+    pytest.param(r"\bcould not confirm\b", id="could-not-confirm"),
+    pytest.param(r"\btreat details\b", id="treat-details"),
+    pytest.param(r"\b(we|our)\b", id="we-or-our"),
+]
+
+
+@pytest.mark.parametrize("pattern", META)
+def test_public_text_has_no_notes_about_the_catalogue(default: Catalogue, pattern: str) -> None:
+    meta = re.compile(pattern, re.IGNORECASE)
+    for info in _every_entry(default):
+        for sentence in _reader_text(info):
+            assert not meta.search(sentence), (info.code, sentence)
+
+
 def _field_text(info: StatusInfo, field: str) -> str:
     """A text field of an entry as one string; list fields are joined."""
     value = getattr(info, field)
