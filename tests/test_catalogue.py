@@ -309,6 +309,15 @@ TEXT_FACTS = [
         ("Turn off any VPN",),
         id="463-vpn-adds-nothing",
     ),
+    pytest.param(523, "description", (), ("a network device between",), id="523-own-words"),
+    pytest.param(460, "description", (), ("idle timeout period elapses",), id="460-own-words"),
+    pytest.param(
+        460, "developer_fixes", (), ("raise its timeout to match",), id="460-fixes-own-words"
+    ),
+    pytest.param(
+        501, "description", (), ("does not support the functionality",), id="501-own-words"
+    ),
+    pytest.param(505, "description", (), ("or refuses to support",), id="505-own-words"),
     pytest.param(
         190, "developer_fixes", ("Never send a 1xx",), ("Avoid",), id="1xx-must-not-reach-http-1.0"
     ),
