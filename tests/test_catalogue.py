@@ -180,6 +180,179 @@ def test_texts_are_single_spaced_sentences(default: Catalogue) -> None:
         assert "\n" not in info.summary
 
 
+# Codes with no entry of their own, so get() returns their class entry.
+CLASS_CODES = [190, 290, 390, 490, 590]
+
+
+def _every_entry(catalogue: Catalogue) -> Iterator[StatusInfo]:
+    """Every entry a reader can be shown: the codes, then the five class entries."""
+    yield from catalogue
+    for code in CLASS_CODES:
+        assert code not in catalogue
+        yield catalogue.get(code)
+
+
+# Advice that waiting or repeating the request will work, which a non-retryable entry contradicts.
+RETRY_HELPS = re.compile(
+    r"\btry (again )?later\b|\btry again (after|in)\b|\bwait (a (minute|while)|and (try|reload))",
+    re.IGNORECASE,
+)
+
+
+def test_entries_that_are_not_retryable_never_say_retrying_helps(default: Catalogue) -> None:
+    for info in _every_entry(default):
+        if not info.retryable:
+            for sentence in (info.summary, *info.visitor_fixes):
+                assert not RETRY_HELPS.search(sentence), (info.code, sentence)
+
+
+def _reader_text(info: StatusInfo) -> Iterator[str]:
+    """Every sentence of an entry that a page, a JSON body or an export can show."""
+    yield from (info.title, info.summary, info.description, *info.causes)
+    yield from (*info.visitor_fixes, *info.developer_fixes, *info.other_meanings)
+
+
+# Public text speaks to the reader about the status, never about how the catalogue was made.
+META = [
+    pytest.param(r"\bfiled here\b", id="filed-here"),
+    pytest.param(r"\bclassed as\b", id="classed-as"),
+    pytest.param(r"\bthis entry\b", id="this-entry"),
+    pytest.param(r"\ban entry of its own\b", id="entry-of-its-own"),
+    pytest.param(r"\bcould not confirm\b", id="could-not-confirm"),
+    pytest.param(r"\btreat details\b", id="treat-details"),
+    pytest.param(r"\b(we|our)\b", id="we-or-our"),
+]
+
+
+@pytest.mark.parametrize("pattern", META)
+def test_public_text_has_no_notes_about_the_catalogue(default: Catalogue, pattern: str) -> None:
+    meta = re.compile(pattern, re.IGNORECASE)
+    for info in _every_entry(default):
+        for sentence in _reader_text(info):
+            assert not meta.search(sentence), (info.code, sentence)
+
+
+def _field_text(info: StatusInfo, field: str) -> str:
+    """A text field of an entry as one string; list fields are joined."""
+    value = getattr(info, field)
+    return " ".join(value) if isinstance(value, tuple) else str(value)
+
+
+# Facts checked against primary sources in issue #11: each row fails on the text it replaced.
+# Rows: code, field, phrases the field must contain, phrases it must not contain.
+TEXT_FACTS = [
+    pytest.param(
+        524,
+        "description",
+        ("120 seconds", "100 seconds", "between two reads"),
+        ("100 seconds by default",),
+        id="524-read-timeout-120s-older-sources-100s",
+    ),
+    pytest.param(524, "causes", (), ("100 seconds",), id="524-causes-no-100s"),
+    pytest.param(524, "developer_fixes", ("stream",), ("100 seconds",), id="524-fix-send-early"),
+    pytest.param(
+        494, "description", ("414",), ("request line or header",), id="494-long-request-line-is-414"
+    ),
+    pytest.param(
+        204,
+        "developer_fixes",
+        ("no Content-Length header at all",),
+        ("non-zero Content-Length",),
+        id="204-no-content-length",
+    ),
+    pytest.param(
+        529, "developer_fixes", ("30 minutes",), ("15 to 30",), id="529-ssl-labs-30-minutes"
+    ),
+    pytest.param(527, "visitor_fixes", ("will not help",), ("Try again",), id="527-not-retryable"),
+    pytest.param(561, "visitor_fixes", (), ("Try signing in again",), id="561-not-retryable"),
+    pytest.param(
+        503,
+        "developer_fixes",
+        ("HAProxy", "Envoy", "Kubernetes", "no registered targets", "no live upstreams"),
+        ("a failing check can empty the pool",),
+        id="503-empty-pool-depends-on-the-proxy",
+    ),
+    pytest.param(430, "description", (), ("early drafts", "could not"), id="430-no-draft-claim"),
+    pytest.param(430, "other_meanings", (), ("drafts",), id="430-other-meaning-no-draft-claim"),
+    pytest.param(
+        430,
+        "developer_fixes",
+        ("Shopify-Storefront-Buyer-IP",),
+        (),
+        id="430-names-the-buyer-ip-header",
+    ),
+    pytest.param(520, "causes", ("32 KB", "16 KB", "128 KB"), (), id="520-both-header-limits"),
+    pytest.param(
+        502,
+        "developer_fixes",
+        (
+            "connect() failed (111: Connection refused)",
+            "Permission denied) while connecting to upstream",
+            "SELinux",
+            "upstream sent too big header",
+            "proxy_buffer_size",
+            "no live upstreams",
+            "keep-alive timeout longer than the idle timeout",
+        ),
+        (),
+        id="502-nginx-log-lines-to-fixes",
+    ),
+    pytest.param(
+        504, "developer_fixes", ("524", "60 seconds by default"), (), id="504-cloudflare-and-alb"
+    ),
+    pytest.param(526, "developer_fixes", ("Custom Origin Trust Store",), (), id="526-trust-store"),
+    pytest.param(464, "causes", ("not a POST",), (), id="464-non-post-to-grpc"),
+    pytest.param(
+        463,
+        "visitor_fixes",
+        ("not yours to fix",),
+        ("Turn off any VPN",),
+        id="463-vpn-adds-nothing",
+    ),
+    pytest.param(523, "description", (), ("a network device between",), id="523-own-words"),
+    pytest.param(460, "description", (), ("idle timeout period elapses",), id="460-own-words"),
+    pytest.param(
+        460, "developer_fixes", (), ("raise its timeout to match",), id="460-fixes-own-words"
+    ),
+    pytest.param(
+        501, "description", (), ("does not support the functionality",), id="501-own-words"
+    ),
+    pytest.param(505, "description", (), ("or refuses to support",), id="505-own-words"),
+    pytest.param(
+        190, "developer_fixes", ("Never send a 1xx",), ("Avoid",), id="1xx-must-not-reach-http-1.0"
+    ),
+    *(
+        pytest.param(code, "description", ("informal name",), (), id=f"{code}-title-is-informal")
+        for code in (460, 463, 464)
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "field", "present", "absent"), TEXT_FACTS)
+def test_reviewed_facts_in_the_text(
+    default: Catalogue, code: int, field: str, present: tuple[str, ...], absent: tuple[str, ...]
+) -> None:
+    text = _field_text(default.get(code), field)
+    for phrase in present:
+        assert phrase in text, (code, field, phrase)
+    for phrase in absent:
+        assert phrase not in text, (code, field, phrase)
+
+
+# Rows: code, field, expected value.
+FIELD_FACTS = [
+    pytest.param(529, "retry_after", 1800, id="529-ssl-labs-waits-30-minutes"),
+    pytest.param(451, "fault", Fault.SERVER, id="451-legal-block-is-the-operators"),
+]
+
+
+@pytest.mark.parametrize(("code", "field", "expected"), FIELD_FACTS)
+def test_reviewed_facts_in_the_fields(
+    default: Catalogue, code: int, field: str, expected: object
+) -> None:
+    assert getattr(default.get(code), field) == expected
+
+
 # -- lookup and fallback --------------------------------------------------------------------
 
 
