@@ -256,7 +256,7 @@ def error_path(iterations: int, repeats: int) -> None:
     scope["headers"] = [(b"host", b"localhost"), (b"accept", _BROWSER_ACCEPT)]
     plain = _scope("/500")
     full = FriendlyErrorsMiddleware(bare)
-    full.handler.renderer._memo_limit = 0  # every response rendered in full
+    full.handler.renderer.memo.max_entries = 0  # every response rendered in full
     runs: dict[str, Callable[[int], float]] = {
         "bare app, plain 500": lambda n: _run(bare, plain, n),
         "same page + a fresh request ID": lambda n: _run(fresh_id, _scope("/"), n),

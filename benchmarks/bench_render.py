@@ -81,7 +81,7 @@ def build_cases() -> list[Case]:
     # The same renderer with its memo turned off: what every request paid before the memo, and the
     # source of the baselines' input, which must be the real values rather than the memo's stand-ins.
     first_time = Renderer()
-    first_time._memo_limit = 0
+    first_time.memo.max_entries = 0
 
     def request(accept: str) -> RequestInfo:
         return RequestInfo(

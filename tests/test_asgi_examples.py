@@ -37,7 +37,8 @@ def app(request: pytest.FixtureRequest) -> Any:
 
 
 async def fetch(app: Any, path: str, accept: str = "text/html") -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
+    # An exception goes on to the server after the page; the client sees what a browser would.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://example.test") as client:
         return await client.get(path, headers={"Accept": accept, "Origin": "http://localhost:3000"})
 

@@ -3,11 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
-import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,8 +13,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from friendly_errors import Catalogue, core
-from friendly_errors.core import DetailCollector, ErrorEvent, ErrorHandler, format_exception
+from friendly_errors import Catalogue
+from friendly_errors.core import (
+    DETAIL_MAX_CHARS,
+    DETAIL_MAX_LINES,
+    DetailCollector,
+    ErrorEvent,
+    ErrorHandler,
+    format_exception,
+)
 from friendly_errors.rendering import RequestInfo
 
 GET_HTML = RequestInfo("GET", "/report", headers={"accept": "text/html"})
@@ -419,60 +422,45 @@ def test_a_new_request_id_is_a_version_4_uuid() -> None:
         assert uuid.UUID(value).version == 4 and uuid.UUID(value).hex == value
 
 
-def test_new_request_ids_are_unique_across_threads() -> None:
-    # They come from a shared batch; each must be handed out once.
-    found: list[str] = []
-
-    def take() -> None:
-        found.extend(ErrorHandler.new_request_id() for _ in range(500))
-
-    threads = [threading.Thread(target=take) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(found) == len(set(found)) == 4000
-    assert all(uuid.UUID(value).version == 4 for value in found)
+STARLETTE_DEBUG_TRACEBACK = """Traceback (most recent call last):
+  File "/app/main.py", line 12, in endpoint
+    raise RuntimeError("db password s3cret")
+RuntimeError: db password s3cret"""
 
 
-def test_a_batch_emptied_by_other_threads_is_made_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Between one thread's refill and its pop, others may take the whole new batch; here the
-    # first refill comes back already taken, which is what that thread would find.
-    batches: list[list[str]] = [[]]
-    make = core._make_request_ids
-    monkeypatch.setattr(core, "_make_request_ids", lambda: batches.pop() if batches else make())
-    core._fresh_ids.clear()
-    value = ErrorHandler.new_request_id()
-    assert uuid.UUID(value).version == 4 and batches == []
-
-
-_FORKED_IDS = """
-import os
-from friendly_errors.core import ErrorHandler
-ErrorHandler.new_request_id()  # leaves the rest of a batch behind
-read, write = os.pipe()
-pid = os.fork()
-if pid == 0:
-    os.write(write, "".join(ErrorHandler.new_request_id() for _ in range(3)).encode())
-    os._exit(0)
-os.close(write)
-with os.fdopen(read, "rb") as pipe:
-    child = pipe.read().decode()
-os.waitpid(pid, 0)
-print(child, "".join(ErrorHandler.new_request_id() for _ in range(3)))
-"""
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_a_forked_worker_makes_its_own_request_ids() -> None:
-    # A worker forked with IDs left in the batch (gunicorn --preload) must not hand out the same
-    # ones as its parent. Forked in a fresh interpreter: this one may be running threads.
-    result = subprocess.run(
-        [sys.executable, "-c", _FORKED_IDS], capture_output=True, text=True, check=True, timeout=60
-    )
-    child, parent = result.stdout.split()
-    assert len(child) == len(parent) == 96
-    assert child != parent
+@pytest.mark.parametrize(
+    ("media_type", "text", "quoted"),
+    [
+        ("text/plain", "x" * DETAIL_MAX_CHARS, True),
+        ("text/plain", "x" * (DETAIL_MAX_CHARS + 1), False),
+        ("text/plain", "\n".join(["line"] * DETAIL_MAX_LINES), True),
+        ("text/plain", "\n".join(["line"] * (DETAIL_MAX_LINES + 1)), False),
+        ("text/plain", STARLETTE_DEBUG_TRACEBACK, False),
+        ("text/plain", '  File "/app/main.py", line 12, in endpoint', False),
+        ("application/json", STARLETTE_DEBUG_TRACEBACK, False),
+        ("text/plain", "Traceback: our word for the support details", True),
+    ],
+    ids=[
+        "at-char-limit",
+        "over-char-limit",
+        "at-line-limit",
+        "over-line-limit",
+        "traceback",
+        "frame-line",
+        "traceback-in-json",
+        "the-word-only",
+    ],
+)
+def test_only_one_short_paragraph_is_quoted_and_never_a_traceback(
+    media_type: str, text: str, quoted: bool
+) -> None:
+    """The README promises no traceback reaches a client unless debug=True: an app in its own
+    debug mode (Starlette's debug=True answers a non-HTML client with a plain-text traceback)
+    must not have it quoted as its message (#11)."""
+    body = json.dumps({"detail": text}) if media_type == "application/json" else text
+    collector = ErrorHandler().collector(500, [("Content-Type", media_type)])
+    collector.feed(body.encode())
+    assert collector.detail() == (text if quoted else None)
 
 
 def test_the_first_content_type_decides_the_detail() -> None:

@@ -310,21 +310,6 @@ def test_a_status_line_seen_once_passes_on_sight_afterwards() -> None:
     assert body.closed == 3
 
 
-def test_the_memory_of_passing_status_lines_is_bounded() -> None:
-    counter = iter(range(10_000))
-
-    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        start_response(f"200 OK {next(counter)}", [("Content-Type", "text/plain")])
-        return [b""]
-
-    middleware = FriendlyErrorsWSGIMiddleware(app)
-    for _ in range(300):
-        server = Recorder()
-        server.run(middleware)
-        assert server.status.startswith("200 OK")
-    assert len(middleware._passing) == 256
-
-
 def test_pass_through_hands_the_server_its_own_write_and_file_wrapper() -> None:
     """Nothing stands between the app and the server: sendfile keeps working."""
     environ = environ_for()
@@ -377,14 +362,39 @@ def test_status_lines_are_matched_by_code_whatever_the_reason_phrase(status_line
     assert server.headers["content-type"].startswith("application/json")
 
 
-def test_a_malformed_status_line_is_the_servers_business() -> None:
+@pytest.mark.parametrize(
+    ("status", "expected", "logged"),
+    [
+        ("503 Service Unavailable", "503", False),
+        ("503", "503", False),
+        ("abc", "500", True),
+        ("5031 X", "500", True),
+        ("5xx oops", "500", True),
+        ("", "500", True),
+    ],
+    ids=["valid", "no-reason", "letters", "four-digits", "5xx", "empty"],
+)
+def test_a_malformed_status_line_gets_a_500_page_and_a_log_line_naming_it(
+    status: str, expected: str, logged: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        start_response("5xx oops", [])
+        start_response(status, [("Content-Type", "text/plain"), ("X-Secret", "app's own")])
         return [b"x"]
 
     server = Recorder()
-    server.run(FriendlyErrorsWSGIMiddleware(app))
-    assert server.status == "5xx oops"
+    with caplog.at_level(logging.ERROR, LOGGER):
+        body = server.run(FriendlyErrorsWSGIMiddleware(app))
+    assert server.status.startswith(expected + " ")
+    page = b"".join(body)
+    assert page.startswith(b'{"type":"about:blank"')
+    # The app's own words belong to a response that was not valid: never quoted.
+    assert (b'"detail":"x"' in page) is not logged
+    messages = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+    assert bool(messages) is logged
+    if logged:
+        assert messages == [f"The app sent an invalid HTTP status {status!r}; answered 500 instead"]
+        assert not caplog.records[0].exc_info  # our own mistake would show a traceback
+        assert "X-Secret" not in dict(server.headers)
 
 
 def test_status_line_of_a_code_the_catalogue_titles_in_other_letters() -> None:
@@ -1013,7 +1023,8 @@ def test_close_reaches_the_app_when_the_client_goes_away(status: str, late: bool
     )
     iterator = iter(result)
     next(iterator)
-    result.close()  # type: ignore[attr-defined]
+    # A response replaced before the app returned was drained and closed already (granian, #11).
+    getattr(result, "close", lambda: None)()
     assert body.closed == 1
 
 

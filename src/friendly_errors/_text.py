@@ -330,20 +330,22 @@ def text_parts(
     )
 
 
-def text_frame(parts: TextParts, *, detail: str | None, retry: str) -> tuple[str, str]:
-    """The text before and after the support lines, which are the only per-request part.
+def retry_line(retry: str) -> str:
+    """The retry advice as the last bullet of "What you can do", or nothing when there is none."""
+    return "\n" + _bullets.fill(retry) if retry else ""
 
-    Without a traceback the body is ``before + support_lines(support) + after``; the renderer keeps
-    the pair for a repeated error and wraps only the support lines per request.
+
+def text_frame(parts: TextParts, *, detail: str | None, retry_line: str) -> tuple[str, str]:
+    """The text before and after the support lines, around ``retry_line`` (from :func:`retry_line`).
+
+    Without a traceback the body is ``before + support_lines(support) + after``.
     """
     out = [parts.head, "", parts.what_happened]
     if detail:
         out += ["", _INDENT + LABELS["app_said"] + ":", _paragraphs(detail, _quote)]
     if parts.spec:
         out += ["", parts.spec]
-    out += ["", parts.can_do]
-    if retry:
-        out.append(_bullets.fill(retry))
+    out += ["", parts.can_do + retry_line]
     out += ["", LABELS["support"], _paragraphs(LABELS["support_hint"])]
     return "\n".join(out) + "\n", ("\n" + parts.tail if parts.tail else "") + "\n"
 
@@ -362,7 +364,7 @@ def render_text(
     traceback: str | None,
 ) -> str:
     """The whole text body: the cached parts with this request's values wrapped in between."""
-    before, after = text_frame(parts, detail=detail, retry=retry)
+    before, after = text_frame(parts, detail=detail, retry_line=retry_line(retry))
     middle = support_lines(support)
     if traceback:
         rows = traceback.rstrip("\n").split("\n")

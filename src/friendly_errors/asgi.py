@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 from typing import Any, Final, Literal, TypedDict
 
 from friendly_errors._types import ASGIApp, Message, Receive, Scope, Send
-from friendly_errors.core import DetailCollector, ErrorHandler
+from friendly_errors.core import ANSWERED_KEY, DetailCollector, ErrorHandler
 from friendly_errors.rendering import RenderedError, RequestInfo
 
 __all__ = ["FriendlyErrorsMiddleware"]
@@ -32,14 +32,12 @@ class _ResponseBody(TypedDict):
     more_body: bool
 
 
-# The responder's states: plain small ints, the cheapest thing the hot path can compare. The hot
-# path (FriendlyErrorsMiddleware.__call__, _Responder.send and .receive) spells 0 and 1 out: CPython
-# does not fold a Final, and a module global costs a dictionary-version check at every use, about
-# 150 instructions a passed-through request.
-_WAITING: Final = 0  # nothing sent yet, no start message seen
-_PASSING: Final = 1  # the app's start went to the server; we are out of the way
-_HOLDING: Final = 2  # the app's start is held back; its body is being drained
-_REPLACED: Final = 3  # our page went out; whatever the app sends now is dropped
+# Where one response stands.
+_WAITING: Final = "waiting"  # nothing sent yet
+_PASSING: Final = "passing"  # the app's own response goes to the server; we are out of the way
+_HOLDING: Final = "holding"  # the app's start is held back while its body is drained
+_HELD: Final = "held"  # a replaced 500 is complete; its page waits for the app to return or raise
+_REPLACED: Final = "replaced"  # our page went out; whatever the app sends now is dropped
 
 
 class FriendlyErrorsMiddleware:
@@ -49,10 +47,15 @@ class FriendlyErrorsMiddleware:
     misspelt or ill-typed option stops the app at start-up instead of at its first error.
     """
 
-    # ``app`` is positional-only so that no option name can ever collide with it, and so that type
-    # checkers accept the class where Starlette's ``add_middleware`` expects a middleware factory.
-    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
-        self.app = app
+    # ``app`` is positional-only for type checkers, which accept the class where Starlette's
+    # ``add_middleware`` expects a factory only then; Litestar builds middleware as
+    # ``cls(app=app, **kwargs)``, so it is taken by keyword as well (#11). No option is named app.
+    def __init__(self, app: ASGIApp | None = None, /, **options: Any) -> None:
+        if app is None:
+            if "app" not in options:
+                raise TypeError("FriendlyErrorsMiddleware needs the ASGI app to wrap")
+            app = options.pop("app")
+        self.app: ASGIApp = app
         self.handler = ErrorHandler(**options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -60,133 +63,68 @@ class FriendlyErrorsMiddleware:
             # Lifespan and websocket traffic is none of our business, and must not pay for us.
             await self.app(scope, receive, send)
             return
-        # Built field by field rather than through an __init__: CPython 3.11 does not specialise
-        # calls to a Python class, and an __init__ frame alone was about a tenth of what a
-        # passed-through request costs us (benchmarks/bench_asgi.py). A class without __init__ is
-        # cheaper to call than object.__new__, whose wrapper builds an argument tuple.
-        responder = _Responder()
-        responder.handler = self.handler
-        responder.scope = scope
-        responder.server_receive = receive
-        responder.server_send = send
-        responder.state = 0  # _WAITING
+        responder = _Responder(self.handler, scope, receive, send)
         try:
             await self.app(scope, responder.receive, responder.send)
         except Exception as exc:
-            if not await responder.absorbed(exc):
+            if await responder.failed(exc):
                 raise
         else:
-            # Unfinished unless passed through (1) or replaced (3); the common case is decided by
-            # the first comparison alone.
-            if responder.state != 1 and responder.state != 3:
-                await responder.finished()
+            if responder.state is not _PASSING:
+                await responder.returned()
 
 
 class _Responder:
-    """Everything one request needs; the middleware instance stays free of per-request state.
+    """One request's state; the middleware instance stays free of per-request state.
 
-    ``send`` and ``receive`` are plain functions that return the awaitable of whatever handles the
-    message. Once a response passes through they hand back the server's own coroutines, so a normal
-    response costs one attribute check per message and no coroutine frame of ours.
+    ``send`` and ``receive`` return the server's own awaitables once a response passes through, so a
+    normal response costs one comparison per message and no coroutine frame of ours.
     """
 
     __slots__ = (
-        "_collector",
-        "_held",
-        "_held_headers",
-        "_roles",
+        "collector",
         "disconnected",
         "handler",
+        "held",
+        "held_headers",
         "scope",
         "server_receive",
         "server_send",
         "state",
     )
-    # Set by FriendlyErrorsMiddleware.__call__ for every request:
-    handler: ErrorHandler
-    scope: Scope
-    server_receive: Receive
-    server_send: Send
-    state: int
-    # Set only when needed, and read only after that (or through _gone):
-    #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
-    disconnected: bool
-    _held: Message
-    _held_headers: tuple[tuple[str, str], ...]
-    _collector: DetailCollector
-    #: What each request header name means to a prepared response (see _roles).
-    _roles: dict[bytes, int] | None
 
-    @property
-    def _gone(self) -> bool:
-        # ``disconnected`` is left unset on the pass-through path, which saves a store per request.
-        return getattr(self, "disconnected", False)
+    def __init__(self, handler: ErrorHandler, scope: Scope, receive: Receive, send: Send) -> None:
+        self.handler = handler
+        self.scope = scope
+        self.server_receive = receive
+        self.server_send = send
+        self.state = _WAITING
+        #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
+        self.disconnected = False
+        #: The status of the response being replaced, its headers as text and what its body says.
+        self.held = 0
+        self.held_headers: tuple[tuple[str, str], ...] = ()
+        self.collector: DetailCollector | None = None
 
     # -- what the app calls ---------------------------------------------------------------------
 
     def send(self, message: Message) -> Awaitable[None]:
-        state = self.state
-        if state == 1:  # _PASSING
+        if self.state is _PASSING:
             return self.server_send(message)
         if (
-            state == 0  # _WAITING
+            self.state is _WAITING
             and message["type"] == "http.response.start"
             and message["status"] not in self.handler.intercept
         ):
             # The one decision a normal response pays for: a set lookup on the start message.
-            self.state = 1  # _PASSING
+            self.state = _PASSING
             return self.server_send(message)
-        return self._other(message)
+        return self._slow_send(message)
 
     def receive(self) -> Awaitable[Message]:
-        if self.state == 1:  # _PASSING
+        if self.state is _PASSING:
             return self.server_receive()
         return self._watch_receive()
-
-    # -- the slow path --------------------------------------------------------------------------
-
-    def _other(self, message: Message) -> Awaitable[None]:
-        if self.state == _HOLDING:
-            return self._drain(message)
-        if self.state == _REPLACED:
-            # Our page is out: late body chunks or trailers of the replaced response go nowhere.
-            return _nothing()
-        if message["type"] == "http.response.start":
-            return self._hold(message)
-        # Anything sent before the start (``http.response.debug`` from Starlette's TestClient, say)
-        # is forwarded untouched.
-        return self._forward_early(message)
-
-    async def _forward_early(self, message: Message) -> None:
-        try:
-            await self.server_send(message)
-        except OSError:
-            # The server only fails a send when the client has gone; the app's reaction to that
-            # failure must not turn into a 500 for nobody.
-            self.disconnected = True
-            raise
-
-    async def _hold(self, message: Message) -> None:
-        headers, leaves_alone, collector, self._roles = _held(
-            self.handler, message["status"], message
-        )
-        if leaves_alone:
-            self.state = _PASSING
-            await self.server_send(message)
-            return
-        self.state = _HOLDING
-        self._held = message
-        self._held_headers = headers
-        self._collector = DetailCollector(*collector)
-
-    async def _drain(self, message: Message) -> None:
-        """Keep a few KB of the body being replaced and drop the rest, whatever its size."""
-        if message["type"] == "http.response.body":
-            self._collector.feed(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        # The last body message (or a ``pathsend``, which ends a body by itself): time to answer.
-        await self._replace(self._held["status"], held=True)
 
     async def _watch_receive(self) -> Message:
         message = await self.server_receive()
@@ -194,250 +132,158 @@ class _Responder:
             self.disconnected = True
         return message
 
+    # -- the slow path --------------------------------------------------------------------------
+
+    async def _slow_send(self, message: Message) -> None:
+        if self.state is _HOLDING:
+            self._drain(message)
+            if not message.get("more_body", False) and self.held != 500:
+                # The last body message (or a ``pathsend``, which ends a body by itself).
+                await self._replace(self.held)
+        elif self.state is _WAITING and message["type"] == "http.response.start":
+            await self._start(message)
+        elif self.state is _WAITING:
+            # Anything sent before the start (``http.response.debug`` from Starlette's TestClient,
+            # say) is forwarded untouched.
+            try:
+                await self.server_send(message)
+            except OSError:
+                # The server fails a send only when the client has gone; the app's reaction to that
+                # must not turn into a 500 for nobody.
+                self.disconnected = True
+                raise
+        # _HELD and _REPLACED: the replaced response's late chunks and trailers go nowhere.
+
+    async def _start(self, message: Message) -> None:
+        status = message["status"]
+        headers = _decode(message.get("headers", ()))
+        if ANSWERED_KEY in self.scope or self.handler.leaves_alone(headers):
+            # Our own page from an instance further in, or an app that formatted its own error.
+            self.state = _PASSING
+            await self.server_send(message)
+            return
+        code = self.handler.status_code(status)
+        if code is None:
+            # A bad status (503.0, "503") is the app's bug: a 500 page, with nothing of its own.
+            code = self.handler.bad_status(status)
+            headers = []
+        self.state = _HOLDING
+        self.held = code
+        self.held_headers = tuple(headers)
+        self.collector = self.handler.collector(code, self.held_headers)
+
+    def _drain(self, message: Message) -> None:
+        """Keep a few KB of the body being replaced and drop the rest, whatever its size.
+
+        A complete 500 is held until the app returns or raises: a framework's own error handler
+        inside (Starlette's ServerErrorMiddleware) sends one and then re-raises the exception,
+        which the page should show in debug and the hook should hear of (#11).
+        """
+        assert self.collector is not None
+        if message["type"] == "http.response.body":
+            self.collector.feed(message.get("body", b""))
+        if self.held == 500 and not message.get("more_body", False):
+            self.state = _HELD
+
     # -- endings --------------------------------------------------------------------------------
 
-    async def absorbed(self, exc: Exception) -> bool:
-        """Whether the app's exception ends here; it does only if nothing has reached the server yet.
+    async def failed(self, exc: Exception) -> bool:
+        """Answer the app's exception if nothing reached the server yet; whether to re-raise it.
 
-        An absorbed exception is not re-raised: ``report`` has logged it once with its traceback and
-        the visitor has a page. Re-raising would make the server log it a second time and drop a
-        keep-alive connection that is perfectly healthy.
+        The exception goes on after our page, as with Starlette's ServerErrorMiddleware: the server
+        logs it, error trackers and tracing wrapped around the app record it, and a test client
+        raises it in the test (docs/asgi.md, "Exceptions"). Only a client that went away ends it
+        here: nobody is listening, and a client hanging up is not a server error.
         """
-        if self.state == _PASSING or self.state == _REPLACED:
+        if self.state is _PASSING or self.state is _REPLACED:
             # The server has a start line already: only it can signal the failure, by cutting the
-            # connection short, and it logs the exception itself.
-            return False
-        if self._gone:
-            # Nobody is listening, and a client hanging up is not a server error.
-            logger.debug("Client went away while the app was failing", exc_info=exc)
+            # connection short.
             return True
-        if not self.handler.intercepts(500):
+        if self.disconnected:
+            logger.debug("Client went away while the app was failing", exc_info=exc)
             return False
-        await self._replace(500, exception=exc)
+        if not self.handler.intercepts(500):
+            return True
+        await self._replace(500, exception=exc, reraised=True)
         return True
 
-    async def finished(self) -> None:
-        """The app returned normally but left its response unfinished or never started it."""
-        if self.state == _HOLDING:
-            await self._replace(self._held["status"], held=True)
-        elif self.state == _WAITING and not self._gone and self.handler.intercepts(500):
+    async def returned(self) -> None:
+        """The app returned with its response held, unfinished or never started."""
+        if self.state is _HOLDING or self.state is _HELD:
+            await self._replace(self.held)
+        elif self.state is _WAITING and not self.disconnected and self.handler.intercepts(500):
             problem = RuntimeError("The ASGI app returned without starting a response")
             await self._replace(500, exception=problem)
 
     async def _replace(
-        self, status: int, *, held: bool = False, exception: Exception | None = None
+        self, status: int, *, exception: Exception | None = None, reraised: bool = False
     ) -> None:
-        """Send the friendly response for ``status``; ``held`` when it replaces the held response.
+        """Send the friendly response for ``status``.
 
-        Only the held response lends its headers and detail: a 500 raised while it was draining is a
-        different response.
+        Only the held response lends its headers and detail, and only when no exception came: a
+        500 raised while it was draining is a different response.
         """
         handler = self.handler
+        held = exception is None and self.collector is not None
         self.state = _REPLACED
-        original: tuple[tuple[str, str], ...] = ()
-        detail = None
-        if held:
-            original = self._held_headers
-            detail = self._collector.detail()
-        fast = self._prepared(status, detail) if held and exception is None else None
-        request: RequestInfo | None
-        if fast is not None:
-            status, headers, page, request_id = fast
-            # The hook is told about every error; the request is built only for it.
-            request = request_info(self.scope) if handler.on_error is not None else None
-        else:
-            request = request_info(self.scope)
-            request_id = handler.request_id(request.headers)
-            rendered = handler.respond(
-                status,
-                request,
-                request_id=request_id,
-                original_headers=original,
-                detail=detail,
-                exception=exception,
-            )
-            # Sent exactly as rendered: the renderer frames the body itself (Content-Length, and
-            # an empty body for HEAD), so nothing here can contradict it.
-            status, headers, page = (
-                rendered.status,
-                encode_headers(rendered.headers, request_id),
-                rendered.body,
-            )
-        start: _ResponseStart = {
-            "type": "http.response.start",
-            "status": status,
-            "headers": headers,
-        }
-        body: _ResponseBody = {"type": "http.response.body", "body": page, "more_body": False}
-        pending = None
-        if request is not None:
-            pending = handler.report(
-                status, request, request_id=request_id, scope=self.scope, exception=exception
-            )
+        request = request_info(self.scope)
+        request_id = handler.request_id(request.headers)
+        self.scope[ANSWERED_KEY] = request_id
+        rendered = handler.respond(
+            status,
+            request,
+            request_id=request_id,
+            original_headers=self.held_headers if held else (),
+            detail=self.collector.detail() if held and self.collector else None,
+            detail_unseen=held and self.collector is not None and self.collector.unseen,
+            exception=exception,
+        )
+        pending = handler.report(
+            rendered.status,
+            request,
+            request_id=request_id,
+            scope=self.scope,
+            exception=exception,
+            reraised=reraised,
+        )
         try:
-            try:
-                await self.server_send(start)
-                await self.server_send(body)
-            except OSError:
-                # The client is gone; the error was real all the same and is still reported.
-                logger.debug("Client went away before the error page (request ID %s)", request_id)
+            await self._send_page(rendered)
         finally:
             if pending is not None:
                 await pending
 
-    def _prepared(
-        self, status: int, detail: str | None
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, str] | None:
-        """Status, headers, body and request ID from the handler's memo of recent responses (see
-        :class:`~friendly_errors.core.Prepared`), or None when this response is rendered in full.
-
-        Reads the scope's raw headers once for the few the response depends on, instead of
-        decoding them all: a flood of identical errors then costs little more than its bytes.
-        """
-        scope = self.scope
-        method = scope["method"]
-        handler = self.handler
-        roles = self._roles
-        raw = scope.get("headers", ())
-        # HEAD has no body to prepare; headers that are not a sequence can be read only once.
-        if method == "HEAD" or roles is None or not isinstance(raw, (list, tuple)):
-            return None
-        keyed = []
-        ids: dict[str, str] | None = None
+    async def _send_page(self, rendered: RenderedError) -> None:
+        # Sent exactly as rendered: the renderer frames the body itself (Content-Length, and an
+        # empty body for HEAD), so nothing here can contradict it.
+        start: _ResponseStart = {
+            "type": "http.response.start",
+            "status": rendered.status,
+            "headers": encode_headers(rendered.headers),
+        }
+        body: _ResponseBody = {
+            "type": "http.response.body",
+            "body": rendered.body,
+            "more_body": False,
+        }
         try:
-            for name, value in raw:
-                role = roles.get(name)
-                if role is None:
-                    if name.islower() or name.lower() not in roles:
-                        continue
-                    # One of ours, not in the lower case the ASGI spec asks servers for.
-                    return None
-                if role == _KEYED:
-                    keyed.append((name, value))
-                else:
-                    text = name.decode("latin-1")
-                    if ids is None:
-                        ids = {}
-                    elif text in ids:
-                        return None  # repeated: the full path reads them combined
-                    ids[text] = value.decode("latin-1")
-        except (TypeError, ValueError, AttributeError):
-            return None  # something odd in the scope (a bytearray name): the full path copes
-        key = (
-            status,
-            method,
-            scope["path"],
-            scope.get("query_string", b""),
-            tuple(keyed),
-            self._held_headers,
-            detail,
-        )
-        prepared, request_id = handler.prepared(
-            key, ids, status, self._held_headers, detail, request_info, scope
-        )
-        if prepared is None:
-            return None
-        if isinstance(prepared, RenderedError):  # rendered for this request: sent as it is
-            headers = encode_headers(prepared.headers, request_id)
-            return prepared.status, headers, prepared.body, request_id
-        wire: _Wire | None = prepared.wire
-        if wire is None:
-            name = prepared.request_id_header
-            wire = prepared.wire = (
-                tuple(encode_headers(list(prepared.head))),
-                tuple(encode_headers(list(prepared.tail))),
-                None if name is None else name.lower().encode("latin-1"),
-            )
-        encoded_id = request_id.encode("ascii")
-        page = encoded_id.join(prepared.parts)
-        headers = list(wire[0])
-        headers.append((b"content-length", str(len(page)).encode("ascii")))
-        headers.extend(wire[1])
-        if wire[2] is not None:
-            headers.append((wire[2], encoded_id))
-        return prepared.status, headers, page, request_id
-
-
-# What the core decided about a response that will be replaced, by its status and raw headers: the
-# headers as text, whether the app formatted its own error (leave it alone), and the detail
-# collector's arguments. An app answers its errors with a handful of distinct header sets.
-_HeldPlan = tuple[
-    tuple[tuple[str, str], ...], bool, tuple[str | None, int, str], "dict[bytes, int] | None"
-]
-_HELD: dict[tuple[object, ...], _HeldPlan] = {}
-_HELD_LIMIT: Final = 256
-
-
-def _held(handler: ErrorHandler, status: int, message: Message) -> _HeldPlan:
-    raw = message.get("headers", ())
-    key: tuple[object, ...] | None = None
-    # Exact types only: 503.0 == 503 would find the plan of a status the core accepts.
-    if isinstance(raw, (list, tuple)) and type(status) is int:
-        try:
-            key = (handler, status, *raw)
-            plan = _HELD.get(key)
-        except TypeError:  # [name, value] lists: fine by the ASGI spec, but not hashable
-            key = plan = None
-        if plan is not None:
-            return plan
-    headers = tuple(_decode(raw))
-    collector = handler.collector(status, headers)
-    plan = (
-        headers,
-        handler.leaves_alone(headers),
-        (collector.content_type, collector.limit, collector.title),
-        _roles(handler.request_id_headers),
-    )
-    if key is not None:
-        if len(_HELD) >= _HELD_LIMIT:
-            _HELD.clear()  # bounded: starts over when full
-        _HELD[key] = plan
-    return plan
-
-
-# A Prepared's headers as ASGI sends them: before Content-Length, after it, the request ID's name.
-_Wire = tuple[tuple[tuple[bytes, bytes], ...], tuple[tuple[bytes, bytes], ...], bytes | None]
-
-# What a request header means to a prepared response (_Responder._prepared), by its raw name.
-_KEYED: Final = 1  # the response depends on its value
-_ID: Final = 2  # it may carry the request ID
-_ROLES: dict[tuple[str, ...], dict[bytes, int] | None] = {}
-
-
-def _roles(request_id_headers: tuple[str, ...]) -> dict[bytes, int] | None:
-    """The roles of header names for a handler's request ID headers; None if they overlap."""
-    try:
-        return _ROLES[request_id_headers]
-    except KeyError:
-        pass
-    keyed = ("accept", "accept-language", "x-requested-with")
-    roles: dict[bytes, int] | None = None
-    if not set(keyed) & set(request_id_headers):
-        roles = {}
-        for names, role in ((keyed, _KEYED), (request_id_headers, _ID)):
-            for name in names:
-                roles[name.encode("latin-1")] = role
-    _ROLES[request_id_headers] = roles
-    return roles
+            await self.server_send(start)
+            await self.server_send(body)
+        except OSError:
+            # The client is gone; the error was real all the same and is still reported.
+            self.disconnected = True
+            logger.debug("Client went away before the error page")
 
 
 def request_headers(scope: Scope) -> dict[str, str]:
-    """An ASGI scope's headers as the core reads them: lower-case names, latin-1 text."""
-    raw = scope.get("headers", ())
-    if not isinstance(raw, (list, tuple)):
-        raw = list(raw)
-    # A loop, not a comprehension: CPython 3.11 gives a comprehension a frame of its own.
-    headers = {}
-    for raw_name, raw_value in raw:
-        headers[raw_name.decode("latin-1").lower()] = raw_value.decode("latin-1")
-    if len(headers) < len(raw):
-        # RFC 9110 Section 5.3: repeated fields combine into one comma-separated list. Rare enough
-        # to be worth a second pass rather than a check on every field of every request.
-        headers = {}
-        for raw_name, raw_value in raw:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    """An ASGI scope's headers as the core reads them: lower-case names, latin-1 text.
+
+    RFC 9110 Section 5.3: repeated fields combine into one comma-separated list.
+    """
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
 
 
@@ -451,35 +297,11 @@ def request_info(scope: Scope) -> RequestInfo:
     )
 
 
-async def _nothing() -> None:
-    return None
-
-
-# Encoded response headers by their text: the headers of an error page are the same few every time.
-# Bounded (it starts over when full) since Content-Length and kept headers vary.
-_ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
-_ENCODED_LIMIT: Final = 256
-
-
-def encode_headers(
-    headers: list[tuple[str, str]], request_id: str = ""
-) -> list[tuple[bytes, bytes]]:
+def encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     """The core's latin-1 text back to ASGI bytes, names lower-cased as HTTP/2 requires."""
-    out = []
-    for pair in headers:
-        encoded = _ENCODED.get(pair)
-        if encoded is None:
-            name, value = pair
-            encoded = (name.lower().encode("latin-1"), value.encode("latin-1"))
-            # A request ID is new with almost every request: keeping it would only churn the cache.
-            if value != request_id:
-                if len(_ENCODED) >= _ENCODED_LIMIT:
-                    _ENCODED.clear()
-                _ENCODED[pair] = encoded
-        out.append(encoded)
-    return out
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
 def _decode(raw: Any) -> list[tuple[str, str]]:
     """ASGI headers are bytes; the core speaks latin-1 text, the only lossless reading of them."""
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+    return [(bytes(name).decode("latin-1"), bytes(value).decode("latin-1")) for name, value in raw]

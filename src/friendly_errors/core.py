@@ -12,24 +12,23 @@ import json
 import logging
 import os
 import re
-import secrets
-import time
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from friendly_errors.catalogue import Catalogue
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import RenderedError, Renderer, RequestInfo
 
 __all__ = [
+    "ANSWERED_KEY",
     "DEFAULT_REQUEST_ID_HEADERS",
     "DetailCollector",
     "ErrorEvent",
     "ErrorHandler",
     "OnError",
-    "Prepared",
 ]
 
 logger = logging.getLogger("friendly_errors")
@@ -55,19 +54,20 @@ _KEPT_PREFIXES: Final = ("access-control-",)
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 # W3C Trace Context: version-traceid-parentid-flags; the trace id is what ties logs together.
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
-# A request ID that every format writes as it is (HTML, JSON, XML, a percent-encoded URI, and text,
-# whose 80 columns fit "Request ID: " and 64 characters unbroken), and long enough that a random
-# stand-in of its length never turns up in a page by chance.
-_PLAIN_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{16,64}")
-# The memo of prepared responses (see Prepared): at most this many, and only for inputs this short in
-# all, since a client chooses most of them.
-_PREPARED_LIMIT: Final = 256
-_PREPARED_INPUTS: Final = 2048
+#: Set in the ASGI scope or WSGI environ, to the request ID, once an instance of the middleware has
+#: answered: an instance further out then passes that page on untouched, so a request has one page,
+#: one ID and one hook call however many times the middleware is installed (#11).
+ANSWERED_KEY: Final = "friendly_errors.request_id"
 
 #: How much of a replaced body is kept to look for the app's own explanation; the rest is drained.
 DETAIL_LIMIT: Final = 8192
-#: A plain-text body longer than this is a page, not a one-line explanation.
-_TEXT_DETAIL_MAX: Final = 1000
+#: The app's own explanation is quoted only when it is one short paragraph: at most this many
+#: characters on at most this many lines. Anything longer is a page of its own, or a traceback from an
+#: app in its own debug mode, which must not reach a visitor unless debug=True (#11).
+DETAIL_MAX_CHARS: Final = 500
+DETAIL_MAX_LINES: Final = 5
+# What a Python traceback looks like: its header, or a frame line.
+_TRACEBACK = re.compile(r'^Traceback \(most recent call last\):|^\s*File "[^"]*", line \d+', re.M)
 _JSON_DETAIL_KEYS: Final = ("detail", "message", "error")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -85,9 +85,6 @@ class ErrorEvent:
 
 
 OnError = Callable[[ErrorEvent], Awaitable[None] | None]
-
-# Whatever a glue builds its RequestInfo from: an ASGI scope, a WSGI environ.
-_Source = TypeVar("_Source")
 
 
 @dataclass
@@ -112,29 +109,22 @@ class DetailCollector:
         self._chunks.append(bytes(chunk))
         self._size += len(chunk)
 
+    @property
+    def unseen(self) -> bool:
+        """Nothing of the body came: HEAD, or an app that sent only the start."""
+        return not self._chunks and not self._overflow
+
     def detail(self) -> str | None:
         """The app's own explanation, when it gave a short one that says more than the title."""
         if self._overflow or not self._chunks or not self.content_type:
             return None
-        body = b"".join(self._chunks)
-        if len(body) > _DETAIL_MEMO_SIZE or len(self.content_type) > _DETAIL_MEMO_SIZE:
-            return _detail(self.content_type, body, self.title)
-        # A repeated error usually repeats its body too: parse each short one once.
-        key = (self.content_type, body, self.title)
-        found = _details.get(key, _UNKNOWN)
-        if found is _UNKNOWN:
-            found = _detail(self.content_type, body, self.title)
-            if len(_details) >= _DETAIL_MEMO_LIMIT:
-                _details.clear()  # bounded: starts over when full
-            _details[key] = found
-        return found if isinstance(found, str) else None
+        return _detail(self.content_type, b"".join(self._chunks), self.title)
 
 
-# The memo of short bodies' details, shared by every handler: the result depends only on the key.
-_DETAIL_MEMO_SIZE: Final = 256
-_DETAIL_MEMO_LIMIT: Final = 256
-_UNKNOWN: Final = object()
-_details: dict[tuple[str, bytes, str], object] = {}
+def _may_hold_detail(content_type: str | None) -> bool:
+    """Whether a body of this type is read for the app's explanation: JSON or plain text."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type in ("application/json", "text/plain") or media_type.endswith("+json")
 
 
 def _detail(content_type: str, body: bytes, title: str) -> str | None:
@@ -150,14 +140,20 @@ def _detail(content_type: str, body: bytes, title: str) -> str | None:
             return None
         if isinstance(data, dict):
             found = next((data[k] for k in _JSON_DETAIL_KEYS if isinstance(data.get(k), str)), None)
-    elif media_type == "text/plain" and len(text) <= _TEXT_DETAIL_MAX:
+    elif media_type == "text/plain":
         found = text
     if found is None:
         return None
     found = _CONTROL_CHARS.sub("", found).strip()
-    if not found or found.casefold() == title.casefold():
+    if (
+        not found
+        or len(found) > DETAIL_MAX_CHARS
+        or found.count("\n") >= DETAIL_MAX_LINES
+        or _TRACEBACK.search(found)
+        or found.casefold() == title.casefold()
+    ):
         return None
-    return found[:_TEXT_DETAIL_MAX]
+    return found
 
 
 def _media_type(headers: Sequence[tuple[str, str]]) -> str | None:
@@ -165,69 +161,6 @@ def _media_type(headers: Sequence[tuple[str, str]]) -> str | None:
         if name.lower() == "content-type":
             return value
     return None
-
-
-class Prepared:
-    """A replacement response rendered once for a set of inputs, with a hole where the request ID goes.
-
-    A repeated error (a route failing for every visitor during an outage) differs from the previous
-    one only in its request ID and, from one second to the next, in the time its page shows. So its
-    response is rendered once a second and cut wherever the ID appears (the first request's own fresh
-    ID, or a random stand-in of the same length); each later request joins its own ID into the
-    pieces. That is what lets a flood of errors cost little more than sending the bytes. Built by
-    :meth:`ErrorHandler.prepared`.
-    """
-
-    __slots__ = (
-        "format",
-        "head",
-        "media_type",
-        "parts",
-        "request_id_header",
-        "second",
-        "status",
-        "tail",
-        "wire",
-    )
-
-    def __init__(
-        self,
-        rendered: RenderedError,
-        hole: str,
-        second: int,
-        content_length_at: int,
-        request_id_header: str | None,
-    ) -> None:
-        headers = rendered.headers
-        end = len(headers) - 1 if request_id_header else len(headers)
-        self.status = rendered.status
-        self.format = rendered.format
-        self.media_type = rendered.media_type
-        #: The body cut where the request ID goes.
-        self.parts = tuple(rendered.body.split(hole.encode("ascii")))
-        #: The headers before Content-Length and those after it, the request ID's aside.
-        self.head = tuple(headers[:content_length_at])
-        self.tail = tuple(headers[content_length_at + 1 : end])
-        self.request_id_header = request_id_header
-        #: The second (``int(time.time())``) whose time the page shows.
-        self.second = second
-        #: Whatever form of the headers a protocol glue sends, made once and kept here by it.
-        self.wire: Any = None
-
-    def body(self, request_id: str) -> bytes:
-        return request_id.encode("ascii").join(self.parts)
-
-    def rendered(self, request_id: str) -> RenderedError:
-        """The response for one request: exactly what :meth:`ErrorHandler.respond` would give it."""
-        body = self.body(request_id)
-        headers = [*self.head, ("Content-Length", str(len(body))), *self.tail]
-        if self.request_id_header:
-            headers.append((self.request_id_header, request_id))
-        return RenderedError(self.status, headers, body, self.format, self.media_type)
-
-
-# Marks a key whose response cannot be prepared, so it is not rendered twice again.
-_NOT_REUSABLE: Final = Prepared.__new__(Prepared)
 
 
 class ErrorHandler:
@@ -303,12 +236,30 @@ class ErrorHandler:
         )
         # Per status: the headers the catalogue says still matter when its response is replaced.
         self._matters: dict[int, frozenset[str]] = {}
-        self._prepared: dict[tuple[object, ...], Prepared] = {}
-        # The request ID's stand-in while a Prepared is rendered: cut to the ID's length, so text
-        # laid out around it (the plain-text format wraps at 80 columns) comes out the same.
-        self._stand_in = "Q" + secrets.token_hex(64)
 
     # -- decisions on the response --------------------------------------------------------------
+
+    @staticmethod
+    def status_code(status: object) -> int | None:
+        """The code of a status as the app sent it, or None when it is not one.
+
+        An ASGI status is an int (exact type: 503.0 == 503, but no server sends it); a WSGI status
+        is a line of three digits and a reason phrase ("503 Service Unavailable"), so "5031 X" and
+        "abc" are not statuses.
+        """
+        if isinstance(status, str):
+            code = status[:3]
+            if code.isdigit() and code.isascii() and status[3:4] in (" ", ""):
+                status = int(code)
+        if type(status) is int and 100 <= status <= 999:
+            return status
+        return None
+
+    @staticmethod
+    def bad_status(status: object) -> int:
+        """What a bad status from the app gets: a log line that names it, and a 500 page."""
+        logger.error("The app sent an invalid HTTP status %r; answered 500 instead", status)
+        return 500
 
     def intercepts(self, status: int) -> bool:
         """Whether a response with this status is replaced; the only check on the pass-through path."""
@@ -355,17 +306,7 @@ class ErrorHandler:
                 continue
             if _SAFE_REQUEST_ID.fullmatch(value):
                 return value
-        return self.new_request_id()
-
-    @staticmethod
-    def new_request_id() -> str:
-        """A fresh request ID, for a request that brought none: what ``uuid.uuid4().hex`` gives."""
-        while True:
-            try:
-                return _fresh_ids.pop()  # atomic: no two threads get the same one
-            except IndexError:
-                # Other threads may empty the new batch before this one pops: then try again.
-                _fresh_ids.extend(_make_request_ids())
+        return uuid.uuid4().hex
 
     # -- producing the replacement --------------------------------------------------------------
 
@@ -377,13 +318,20 @@ class ErrorHandler:
         request_id: str,
         original_headers: Sequence[tuple[str, str]] = (),
         detail: str | None = None,
+        detail_unseen: bool = False,
         exception: BaseException | None = None,
     ) -> RenderedError:
-        """The friendly response that replaces ``status`` (100 to 999); the renderer never raises."""
+        """The friendly response that replaces ``status`` (100 to 999); the renderer never raises.
+
+        ``detail_unseen``: the replaced response's body never came (an app that answers HEAD without
+        one), so the detail a GET would quote is unknown. Then a HEAD response leaves Content-Length
+        out rather than give one that differs from the GET's (RFC 9110 Section 9.3.2).
+        """
         retry_after_header: str | None = None
         kept: list[tuple[str, str]] = []
         vary: list[str] = []
         content_type: str | None = None
+        declared_length: str | None = None
         info = self.catalogue.get(status)
         matters = self._matters.get(status)
         if matters is None:
@@ -392,6 +340,8 @@ class ErrorHandler:
             lower = name.lower()
             if lower == "content-type" and content_type is None:
                 content_type = value
+            elif lower == "content-length":
+                declared_length = value.strip()
             if lower == "vary":
                 vary.extend(v.strip() for v in value.split(",") if v.strip())
             elif lower == "retry-after":
@@ -424,111 +374,15 @@ class ErrorHandler:
             headers.append(("Retry-After", str(info.retry_after)))
         if self.request_id_response_header:
             headers.append((self.request_id_response_header, request_id))
-        return rendered
-
-    def prepared(
-        self,
-        key: tuple[object, ...],
-        incoming_ids: Mapping[str, str] | None,
-        status: int,
-        original_headers: Sequence[tuple[str, str]],
-        detail: str | None,
-        request_info: Callable[[_Source], RequestInfo],
-        source: _Source,
-    ) -> tuple[Prepared | RenderedError | None, str]:
-        """The response to a repeat of the inputs in ``key``, from the memo when it is recent; and
-        the request's ID.
-
-        ``key`` holds, in any form the glue likes (raw bytes, say), everything :meth:`respond`
-        depends on for a response without an exception but the ID: the status, the method, path
-        and query, the request's Accept, Accept-Language and X-Requested-With, the replaced
-        response's headers and the app's detail. ``incoming_ids`` are the request's values of the
-        ``request_id_headers`` (None for none). ``status``, ``original_headers`` and ``detail`` are
-        what :meth:`respond` gets, and ``request_info(source)`` builds the request it needs, only
-        when something is rendered.
-
-        Returns a :class:`Prepared` to fill in with the ID when the memo has one for this second;
-        else the response rendered for this very request, to send as it is (and, when it can be
-        repeated, kept for the next ones); or None, before any rendering, when the memo cannot
-        serve these inputs (an ID that some format would write differently, inputs too long or
-        unhashable, output found not to repeat earlier): the glue then renders in full.
-        """
-        fresh_id = incoming_ids is None
-        if incoming_ids is None:
-            request_id = self.new_request_id()
-        else:
-            request_id = self.request_id(incoming_ids)
-            if _PLAIN_REQUEST_ID.fullmatch(request_id) is None:
-                return None, request_id
-        if type(status) is not int:
-            return None, request_id  # exact types only: 503.0 == 503 would find 503's entries
-        # The ID's length is part of the inputs: the page is laid out around it.
-        key = (*key, len(request_id))
-        second = int(time.time())
-        try:
-            found = self._prepared.get(key)
-        except TypeError:  # something unhashable, a bytearray header value say
-            return None, request_id
-        if found is not None:
-            if found is _NOT_REUSABLE:
-                return None, request_id
-            if found.second == second:
-                return found, request_id
-        elif _size(key) > _PREPARED_INPUTS:
-            return None, request_id  # long inputs, which a client may vary at will, are not kept
-
-        def render(shown_id: str) -> RenderedError:
-            return self.respond(
-                status,
-                request_info(source),
-                request_id=shown_id,
-                original_headers=original_headers,
-                detail=detail,
-            )
-
-        # This request's own response first: whatever the memo makes of it, it is right for it.
-        rendered = render(request_id)
-        if not self.renderer.repeatable(rendered, detail):
-            # Decided by the inputs alone, so it holds for every later request with this key.
-            self._remember_prepared(key, _NOT_REUSABLE)
-            return rendered, request_id
-        # Cut where the ID goes. A fresh ID is random and was never seen before, so it marks its
-        # own places; one the client chose may also stand in its path or detail, so a second render
-        # (cheap: the page memo has it) with a random stand-in of the same length is cut instead.
-        hole = request_id if fresh_id else self._stand_in[: len(request_id)]
-        found = self._cut(rendered if fresh_id else render(hole), hole, second)
-        if found is None:
-            self._remember_prepared(key, _NOT_REUSABLE)
-        elif int(time.time()) == second:
-            # A render that straddled the turn of a second shows the new one: not worth keeping.
-            self._remember_prepared(key, found)
-        return rendered, request_id
-
-    def _cut(self, rendered: RenderedError, hole: str, second: int) -> Prepared | None:
-        """``rendered`` cut where ``hole`` stands for the request ID, if it is framed as expected."""
-        headers = rendered.headers
-        header = self.request_id_response_header
-        lengths = [i for i, (name, _) in enumerate(headers) if name == "Content-Length"]
-        body = rendered.body
         if (
-            rendered.fallback
-            or len(lengths) != 1
-            or headers[lengths[0]][1] != str(len(body))
-            or (header is not None and headers[-1] != (header, hole))
-            or any(
-                isinstance(value, str) and hole in value
-                for _, value in headers[: -1 if header else None]
-            )
-            # Every trace of the ID is whole, none cut by a line break or a shortening.
-            or body.count(hole[:8].encode("ascii")) != body.count(hole.encode("ascii"))
+            detail_unseen
+            and self.use_app_detail
+            and request.method == "HEAD"
+            and _may_hold_detail(content_type)
+            and declared_length != "0"
         ):
-            return None
-        return Prepared(rendered, hole, second, lengths[0], header)
-
-    def _remember_prepared(self, key: tuple[object, ...], value: Prepared) -> None:
-        if len(self._prepared) >= _PREPARED_LIMIT:
-            self._prepared.clear()  # bounded: starts over when full
-        self._prepared[key] = value
+            headers[:] = [(name, value) for name, value in headers if name != "Content-Length"]
+        return rendered
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -540,12 +394,18 @@ class ErrorHandler:
         request_id: str,
         scope: Mapping[str, Any],
         exception: BaseException | None = None,
+        reraised: bool = False,
     ) -> Awaitable[None] | None:
         """Log an exception once and call the hook; returns the hook's awaitable for async glue.
 
-        A failing hook is logged and swallowed: the visitor still gets a page.
+        An exception that the glue re-raises after the page (ASGI) is logged by the server, with the
+        request ID added to its notes; one that ends here (WSGI) is logged here. A failing hook is
+        logged and swallowed: the visitor still gets a page.
         """
-        if exception is not None:
+        if exception is not None and reraised:
+            if hasattr(exception, "add_note"):  # Python 3.11 and later
+                exception.add_note(f"friendly_errors answered with a page, request ID {request_id}")
+        elif exception is not None:
             logger.error(
                 # %r: the path comes from the client, and a decoded %0a must not forge a log line.
                 "Unhandled exception while serving %r %r (request ID %s)",
@@ -637,40 +497,6 @@ def _parse_intercept(intercept: Iterable[int | str] | None) -> frozenset[int]:
 
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-
-
-# Fresh request IDs are made 64 at a time: a getrandom call per error was a tenth of what a repeated
-# error costs in process. A forked worker drops what it inherited, so no two processes hand out the
-# same IDs (gunicorn --preload, multiprocessing).
-_ID_BATCH: Final = 64
-_fresh_ids: list[str] = []
-# The version (4) and variant (RFC 4122) bits of a UUID, set on every byte at once.
-_VERSION: Final = bytes(b & 0x0F | 0x40 for b in range(256))
-_VARIANT: Final = bytes(b & 0x3F | 0x80 for b in range(256))
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_ids.clear)
-
-
-def _make_request_ids() -> list[str]:
-    raw = bytearray(os.urandom(16 * _ID_BATCH))
-    raw[6::16] = raw[6::16].translate(_VERSION)
-    raw[8::16] = raw[8::16].translate(_VARIANT)
-    text = raw.hex()
-    return [text[start : start + 32] for start in range(0, 32 * _ID_BATCH, 32)]
-
-
-def _size(key: tuple[object, ...]) -> int:
-    """Roughly how much a memo key keeps alive: the lengths of its strings, in nested tuples too.
-
-    Anything else counts for nothing: a WSGI app may pass a header value that is not a string.
-    """
-    total = 0
-    for item in key:
-        if isinstance(item, (str, bytes)):
-            total += len(item)
-        elif isinstance(item, tuple):
-            total += _size(item)
-    return total
 
 
 def _parse_header_names(

@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import string
 import time
 from collections.abc import Mapping, Sequence
@@ -33,7 +32,7 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
-from friendly_errors import _csp, _problem, _text
+from friendly_errors import _csp, _memo, _problem, _text
 from friendly_errors._loader import class_key
 from friendly_errors.catalogue import Catalogue, Fault, StatusInfo
 from friendly_errors.negotiation import Format, FormatChoice, negotiate_format, negotiate_language
@@ -60,19 +59,6 @@ class RequestInfo:
     query: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
 
-    # Written by hand, filling the instance dict directly: the generated __init__ of a frozen
-    # dataclass goes through object.__setattr__ once per field, which made building this (and
-    # RenderedError) a tenth of what serving a repeated error costs. Frozen it stays: the
-    # generated __setattr__ still refuses every assignment after this.
-    def __init__(
-        self, method: str, path: str, query: str = "", headers: Mapping[str, str] | None = None
-    ) -> None:
-        fields = self.__dict__
-        fields["method"] = method
-        fields["path"] = path
-        fields["query"] = query
-        fields["headers"] = {} if headers is None else headers
-
 
 @dataclass(frozen=True)
 class RenderedError:
@@ -90,24 +76,6 @@ class RenderedError:
     #: True for the static page served because rendering failed (the failure was logged). A request
     #: is better off with it than with a second error; a static export is not, and checks this.
     fallback: bool = False
-
-    # By hand for speed, like RequestInfo's.
-    def __init__(
-        self,
-        status: int,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        format: Format,
-        media_type: str,
-        fallback: bool = False,
-    ) -> None:
-        fields = self.__dict__
-        fields["status"] = status
-        fields["headers"] = headers
-        fields["body"] = body
-        fields["format"] = format
-        fields["media_type"] = media_type
-        fields["fallback"] = fallback
 
 
 # RFC 9110 Sections 15.2, 15.3.5, 15.3.6 and 15.4.5: these responses end at the header section.
@@ -132,59 +100,9 @@ _URL_SCHEMES: Final = ("https://", "http://", "mailto:", "tel:", "/")
 _PATH_SAFE: Final = "/!$&'()*+,;=:@-._~"
 # Lone surrogates outside U+DC80..U+DCFF, the range surrogateescape uses for undecodable bytes.
 _NOT_ESCAPED_BYTES: Final = re.compile("[\ud800-\udc7f\udd00-\udfff]")
-# The memo of rendered pages: at most this many, and only for a detail this short, since the
-# application may put request data into it.
-_MEMO_LIMIT: Final = 256
+# A detail longer than this is rendered in full rather than kept in the memo: an app may put request
+# data into it, and a page per distinct detail would only churn the memo.
 _MEMO_DETAIL: Final = 200
-# Repeated errors are answered from a second memo keyed on the request's inputs (see _Repeat), only
-# when those inputs are this short in all, so that 256 entries stay small whatever clients send.
-_REPEAT_INPUTS: Final = 1024
-# The values of the context that change with every request, in the order of a memo entry's slots.
-_SLOTS: Final = ("request_id", "timestamp", "method", "path", "query", "support_text")
-_REQUEST_ATTRS: Final = frozenset({"method", "path", "query"})
-# Names a template may use only in one verbatim form each (see _prints_values_verbatim).
-_WATCHED: Final = {
-    "request": "request",
-    "request_id": "value",
-    "timestamp": "value",
-    "support_text": "value",
-    "super": "super",
-    "self": "",
-}
-# Constructs through which a template could transform what a block or macro printed.
-_OPAQUE: Final = (
-    nodes.Macro,
-    nodes.CallBlock,
-    nodes.FilterBlock,
-    nodes.AssignBlock,
-    nodes.EvalContextModifier,
-)
-
-
-@dataclass(frozen=True)
-class _Memo:
-    """A page rendered with sentinels: ``statics[0] + value(slots[0]) + statics[1] + ...``."""
-
-    statics: tuple[bytes, ...]
-    slots: tuple[int, ...]
-    csp: str | None
-
-
-@dataclass(frozen=True)
-class _Repeat:
-    """Everything :meth:`Renderer.render` decided for one set of inputs, short of the request's values.
-
-    ``page`` is a memo entry of an HTML page, or the text before and after the support lines of a
-    plain-text body; ``tail`` the headers that follow Content-Length.
-    """
-
-    status: int
-    format: Format
-    media_type: str
-    title: str
-    page: _Memo | tuple[bytes, bytes]
-    content_type: tuple[str, str]
-    tail: tuple[tuple[str, str], ...]
 
 
 class Renderer:
@@ -250,21 +168,9 @@ class Renderer:
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
         self._fallbacks: dict[tuple[int, str, bool], tuple[list[tuple[str, str]], bytes]] = {}
-        # Rendered pages and text frames of repeated errors (see _page); 0 turns the memo off.
-        self._memo_limit = _MEMO_LIMIT
-        self._memo: dict[tuple[object, ...], _Memo] = {}
-        self._text_memo: dict[tuple[object, ...], tuple[bytes, bytes]] = {}
-        self._memo_ok: dict[str, bool] = {}
-        # User templates whose double render has passed at least once (see repeatable).
-        self._filled: set[str] = set()
-        # What render decided for the inputs of a repeated error (see _Repeat); bounded like the memo.
-        self._repeats: dict[tuple[object, ...], _Repeat] = {}
-        # Alphanumeric, so escaping leaves them intact; random, so no catalogue text or detail
-        # contains one. The second set differs in length to catch output that depends on it.
-        salt = secrets.token_hex(8)
-        self._tokens = tuple(f"Fe{salt}{i}Q" for i in range(len(_SLOTS)))
-        self._check_tokens = tuple(f"Fx{salt}{salt}{i}Z" for i in range(len(_SLOTS)))
-        self._token_re = re.compile("(" + "|".join(self._tokens) + ")")
+        # The built-in pages, cut where each request's own values go (see _memo).
+        self.memo = _memo.PageMemo()
+        self._markers = _memo.Markers()
         self._builtin_csp = self._policies.for_page(self._sample_builtin_page())
 
     # -- the one public operation ---------------------------------------------------------------
@@ -300,28 +206,6 @@ class Renderer:
             accept = headers.get("accept")
             accept_language = headers.get("accept-language")
             requested_with = headers.get("x-requested-with")
-            # A repeated error skips negotiation and the context: everything but the request's own
-            # values follows from these inputs. Exact types only, since True == 1 and 503.0 == 503
-            # would find an entry that the checks below would not have given them.
-            key: tuple[object, ...] | None = None
-            if (
-                traceback is None
-                and type(status) is int
-                and (retry_after is None or type(retry_after) is int)
-            ):
-                key = (
-                    status,
-                    method,
-                    accept,
-                    accept_language,
-                    requested_with,
-                    response_content_type,
-                    detail,
-                    retry_after,
-                )
-                repeat = self._repeats.get(key)
-                if repeat is not None:
-                    return self._repeat(repeat, request, request_id, now)
             if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 999:
                 logger.error("friendly_errors: invalid status %r, answering 500 instead", status)
                 status = 500
@@ -347,7 +231,6 @@ class Renderer:
                 retry_after = None
             fmt = choice.format
             csp: str | None = None
-            page: _Memo | tuple[bytes, bytes] | None = None
             if fmt is Format.JSON or fmt is Format.XML:
                 problem = self._problem(status, lang, request, request_id, detail, retry_after)
                 if traceback is not None:
@@ -357,7 +240,7 @@ class Renderer:
                 if method == "HEAD":
                     # The page a GET would get, so Content-Length is that of the GET body.
                     request = replace(request, method="GET")
-                body, csp, page = self._page(
+                body, csp = self._page(
                     status, lang, fmt, request, request_id, detail, traceback, retry_after, now
                 )
             tail = self._headers.get((choice.media_type, lang))
@@ -371,12 +254,6 @@ class Renderer:
             if csp is not None:
                 framed.append(("Content-Security-Policy", csp))
                 framed.append(_REFERRER_POLICY)
-            if key is not None and page is not None and _short_inputs(key):
-                title = self._catalogue.get(status, lang).title
-                repeat = _Repeat(
-                    status, fmt, choice.media_type, title, page, tail[0], tuple(framed[2:])
-                )
-                self._remember(self._repeats, key, repeat)
             return RenderedError(
                 status, framed, b"" if method == "HEAD" else body, fmt, choice.media_type
             )
@@ -388,29 +265,6 @@ class Renderer:
                 status,
             )
             return self._fallback(status, choice, method == "HEAD")
-
-    def repeatable(self, rendered: RenderedError, detail: str | None) -> bool:
-        """Whether the same inputs render ``rendered`` again byte for byte, the request ID and the
-        time aside, and write the request ID as it is; ``detail`` is the one it was rendered with.
-
-        True of problem documents and of the built-in page and text; of a user template only when
-        the page memo took this very page (docs/templates.md): a detail short enough to be kept,
-        and a double render that passed for it (see _fill), with no render of the template failing
-        one since. The double render is what proves, for the branch these inputs take, that the
-        request's values are printed as they are and not inside a ``<style>`` the CSP hashes.
-        Turning the memo off (``_memo_limit = 0``) turns this off too.
-        """
-        if rendered.fallback or self._memo_limit <= 0:
-            return False
-        if rendered.format is Format.JSON or rendered.format is Format.XML:
-            return True
-        template, builtin = self._template(rendered.status, rendered.format)
-        if template is None or builtin:
-            return True
-        if detail is not None and len(detail) > _MEMO_DETAIL:
-            return False  # not memoized, so not double-rendered: its branch is unchecked
-        name = template.name or ""
-        return name in self._filled and self._memo_ok.get(name) is True
 
     # -- HTML and text --------------------------------------------------------------------------
 
@@ -425,175 +279,104 @@ class Renderer:
         traceback: str | None,
         retry_after: int | None,
         now: datetime | None,
-    ) -> tuple[bytes, str | None, _Memo | tuple[bytes, bytes] | None]:
-        """The body and its CSP, and the memo entry or text frame that gave it, if one did."""
+    ) -> tuple[bytes, str | None]:
+        """The body of an HTML or text page and, for HTML, its Content-Security-Policy."""
         request = _shown(request)
         template, builtin = self._template(status, fmt)
         context = self._context(status, lang, fmt)
         info: StatusInfo = context["info"]
-        rid, timestamp, support = _request_values(
-            status, info.title, request_id, request.method, request.path, now
-        )
         detail = _text.printable(detail) if detail else None
         traceback = _text.printable(traceback) if traceback else None
-        retry = (
-            context["retry_text"] if retry_after is None else _text.retry_advice(info, retry_after)
-        )
-        # A repeated error differs from the last one only in the request's own values, so the
-        # rendered page is kept with those values as slots. Never with a traceback, and never
-        # keyed on a long detail, which may be unique per request.
-        memoize = (
-            traceback is None
-            and self._memo_limit > 0
-            and (detail is None or len(detail) <= _MEMO_DETAIL)
-        )
-        if template is None:
-            parts = self._text_parts(status, lang)
-            if not memoize:
-                text = _text.render_text(
-                    parts, detail=detail, retry=retry, support=support, traceback=traceback
-                )
-                return _problem.utf8(text)[1], None, None
-            text_key = (status, lang, detail, retry)
-            frame = self._text_memo.get(text_key)
-            if frame is None:
-                before, after = _text.text_frame(parts, detail=detail, retry=retry)
-                frame = (_problem.utf8(before)[1], _problem.utf8(after)[1])
-                self._remember(self._text_memo, text_key, frame)
-            return _frame_text(frame, support), None, frame
+        values = _request_values(info, request_id, request, now, retry_after)
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
-        memo_key = (status, lang, fmt, detail, retry_after, can_retry)
-        if memoize and self._verbatim(template):
-            memo = self._memo.get(memo_key)
-            if memo is None:
-                memo = self._fill(
-                    template, fmt, builtin, context, detail, retry_after, retry, can_retry
+        # Only the built-in page and text are kept, and never with a traceback or a long detail,
+        # which may be unique per request.
+        if (
+            (template is None or builtin)
+            and traceback is None
+            and (detail is None or len(detail) <= _MEMO_DETAIL)
+        ):
+            key = (status, lang, fmt, detail, retry_after, can_retry)
+            page = self.memo.get(key)
+            if page is None:
+                page = self._cut(
+                    template, status, lang, context, detail, retry_after, values, can_retry
                 )
-                if memo is not None:
-                    self._remember(self._memo, memo_key, memo)
-            if memo is not None:
-                # The order of _SLOTS.
-                slots = (rid, timestamp, request.method, request.path, request.query, support)
-                return _splice(memo, slots), memo.csp, memo
-        values = self._values(context, request, rid, timestamp, detail, retry_after, retry)
-        values["traceback"] = traceback
-        values["can_retry"] = can_retry
-        values["support_text"] = support
-        text, body = _problem.utf8(template.render(values))
+                if page is not None:
+                    self.memo.put(key, page)
+            if page is not None:
+                return page.join(_slot_bytes(values, html=template is not None)), page.csp
+        if template is None:
+            text = _text.render_text(
+                self._text_parts(status, lang),
+                detail=detail,
+                retry=values[_RETRY],
+                support=values[_SUPPORT],
+                traceback=traceback,
+            )
+            return _problem.utf8(text)[1], None
+        page_values = self._template_values(
+            context, request, values, detail, retry_after, can_retry
+        )
+        page_values["traceback"] = traceback
+        text, body = _problem.utf8(template.render(page_values))
         if fmt is not Format.HTML:
-            return body, None, None
-        return body, self._builtin_csp if builtin else self._policies.for_page(text), None
+            return body, None
+        return body, self._builtin_csp if builtin else self._policies.for_page(text)
+
+    def _cut(
+        self,
+        template: jinja2.Template | None,
+        status: int,
+        lang: str,
+        context: Mapping[str, Any],
+        detail: str | None,
+        retry_after: int | None,
+        values: tuple[str, ...],
+        can_retry: bool,
+    ) -> _memo.Cut | None:
+        """The built-in page or text for these inputs, rendered with markers and cut at them.
+
+        The retry advice stays empty rather than marked when it is empty: the page tests it (``{% if
+        retry_text %}``), and whether it is empty follows from the key alone.
+        """
+        markers = list(self._markers.values)
+        if not values[_RETRY]:
+            markers[_RETRY] = ""
+        if template is None:
+            before, after = _text.text_frame(
+                self._text_parts(status, lang), detail=detail, retry_line=markers[_RETRY]
+            )
+            text = before + markers[_SUPPORT] + after
+            return self._markers.cut(text, _text_bytes, None)
+        request = RequestInfo(markers[_METHOD], markers[_PATH], markers[_QUERY])
+        text = template.render(
+            self._template_values(context, request, markers, detail, retry_after, can_retry)
+        )
+        return self._markers.cut(text, _text_bytes, self._builtin_csp)
 
     @staticmethod
-    def _repeat(
-        repeat: _Repeat, request: RequestInfo, request_id: str, now: datetime | None
-    ) -> RenderedError:
-        """The response to a repeated error: only the request's own values are new."""
-        request = _shown(request)
-        method = request.method
-        # HEAD gets the page a GET would get, so Content-Length is that of the GET body.
-        shown = "GET" if method == "HEAD" else method
-        path = request.path
-        rid, timestamp, support = _request_values(
-            repeat.status, repeat.title, request_id, shown, path, now
-        )
-        page = repeat.page
-        if isinstance(page, _Memo):
-            body = _splice(page, (rid, timestamp, shown, path, request.query, support))
-        else:
-            body = _frame_text(page, support)
-        return RenderedError(
-            repeat.status,
-            [repeat.content_type, ("Content-Length", str(len(body))), *repeat.tail],
-            b"" if method == "HEAD" else body,
-            repeat.format,
-            repeat.media_type,
-        )
-
-    @staticmethod
-    def _values(
+    def _template_values(
         context: Mapping[str, Any],
         request: RequestInfo,
-        rid: str,
-        timestamp: str,
+        values: Sequence[str],
         detail: str | None,
         retry_after: int | None,
-        retry: str,
-    ) -> dict[str, Any]:
-        values = dict(context)
-        values["request"] = request
-        values["request_id"] = rid
-        values["timestamp"] = timestamp
-        values["detail"] = detail
-        values["retry_after"] = retry_after
-        values["retry_text"] = retry
-        return values
-
-    def _fill(
-        self,
-        template: jinja2.Template,
-        fmt: Format,
-        builtin: bool,
-        context: Mapping[str, Any],
-        detail: str | None,
-        retry_after: int | None,
-        retry: str,
         can_retry: bool,
-    ) -> _Memo | None:
-        """Render ``template`` with sentinels for the per-request values, and check it twice.
-
-        The check renders again with sentinels of other lengths: the page is kept only if swapping
-        one set for the other in the first output gives exactly the second, that is, if the template
-        prints the values as they are. Otherwise (or if a value lands in a ``<style>``, which the CSP
-        hashes) the template is marked and always rendered in full.
-        """
-        texts = []
-        for tokens in (self._tokens, self._check_tokens):
-            request = RequestInfo(tokens[2], tokens[3], tokens[4])
-            values = self._values(
-                context, request, tokens[0], tokens[1], detail, retry_after, retry
-            )
-            values["can_retry"] = can_retry
-            values["support_text"] = tokens[5]
-            texts.append(_problem.utf8(template.render(values))[0])
-        text, check = texts
-        pieces = self._token_re.split(text)
-        statics = pieces[0::2]
-        slots = tuple(self._tokens.index(token) for token in pieces[1::2])
-        swapped = [statics[0]]
-        for slot, static in zip(slots, statics[1:], strict=True):
-            swapped += [self._check_tokens[slot], static]
-        if "".join(swapped) != check or (
-            fmt is Format.HTML
-            and not builtin
-            # per-request data in a style would change the CSP hash
-            and any(token in style for style in _csp.inline_styles(text) for token in self._tokens)
-        ):
-            self._memo_ok[template.name or ""] = False
-            return None
-        csp = None
-        if fmt is Format.HTML:
-            csp = self._builtin_csp if builtin else self._policies.for_page(text)
-        self._filled.add(template.name or "")
-        return _Memo(tuple(_problem.utf8(piece)[1] for piece in statics), slots, csp)
-
-    def _remember(self, cache: dict[Any, Any], key: object, value: object) -> None:
-        # Bounded: starts over when full. Thread-safe enough: each dict operation is atomic.
-        if len(cache) >= self._memo_limit:
-            cache.clear()
-        cache[key] = value
-
-    def _verbatim(self, template: jinja2.Template) -> bool:
-        """Whether ``template`` (with everything it extends or includes) prints the per-request
-        values only as they are, so a memo entry can stand for it; decided once per template."""
-        name = template.name or ""
-        found = self._memo_ok.get(name)
-        if found is None:
-            # setdefault: a failed double render in another thread meanwhile (False) must stand.
-            found = self._memo_ok.setdefault(name, _prints_values_verbatim(self._env, name))
-        return found
+    ) -> dict[str, Any]:
+        """The whole context of a page (docs/templates.md): the entry's, then the request's own."""
+        result = dict(context)
+        result["request"] = request
+        result["request_id"] = values[_REQUEST_ID]
+        result["timestamp"] = values[_TIMESTAMP]
+        result["support_text"] = values[_SUPPORT]
+        result["retry_text"] = values[_RETRY]
+        result["detail"] = detail
+        result["retry_after"] = retry_after
+        result["can_retry"] = can_retry
+        return result
 
     def _template(self, status: int, fmt: Format) -> tuple[jinja2.Template | None, bool]:
         """The template for ``status`` in ``fmt`` and whether it is the unmodified built-in page.
@@ -782,45 +565,48 @@ def _shown(request: RequestInfo) -> RequestInfo:
     )
 
 
+# Indexes into the per-request values, in the order of _memo.SLOTS.
+_REQUEST_ID, _TIMESTAMP, _METHOD, _PATH, _QUERY, _SUPPORT, _RETRY = range(len(_memo.SLOTS))
+
+
 def _request_values(
-    status: int, title: str, request_id: str, method: str, path: str, now: datetime | None
-) -> tuple[str, str, str]:
-    """The request ID and time as shown, and the support block built from them."""
+    info: StatusInfo,
+    request_id: str,
+    request: RequestInfo,
+    now: datetime | None,
+    retry_after: int | None,
+) -> tuple[str, ...]:
+    """A request's own values as a page shows them, in the order of _memo.SLOTS.
+
+    ``request`` is already printable (_shown), and a HEAD request shows as the GET it mirrors.
+    """
     rid = _text.printable(_text.shorten(request_id), multiline=False)
     timestamp = _utc_now() if now is None else _timestamp(now)
+    method = "GET" if request.method == "HEAD" else request.method
     support = _text.support_text(
-        status,
-        title,
+        info.code,
+        info.title,
         rid,
         timestamp,
-        _text.printable(_text.shorten(method, 20), multiline=False),
-        _text.printable(_text.shorten(path), multiline=False),
+        _text.shorten(method, 20),
+        _text.shorten(request.path),
     )
-    return rid, timestamp, support
+    retry = _text.retry_advice(info, retry_after)
+    return (rid, timestamp, method, request.path, request.query, support, retry)
 
 
-def _splice(memo: _Memo, values: tuple[str, ...]) -> bytes:
-    """A memo entry's page with ``values`` (in the order of _SLOTS) escaped into its slots."""
-    out = [memo.statics[0]]
-    for slot, static in zip(memo.slots, memo.statics[1:], strict=True):
-        escaped = escape(values[slot])
-        try:
-            out.append(escaped.encode("utf-8"))
-        except UnicodeEncodeError:
-            # A lone surrogate, which only catalogue text can bring (request values are made
-            # printable first): rare enough for the slow helper.
-            out.append(_problem.utf8(str(escaped))[1])
-        out.append(static)
-    return b"".join(out)
+def _slot_bytes(values: tuple[str, ...], *, html: bool) -> tuple[bytes, ...]:
+    """The per-request values as a cut page takes them: escaped for HTML, laid out for text."""
+    if html:
+        return tuple(_text_bytes(str(escape(value))) for value in values)
+    laid_out = [b""] * len(values)
+    laid_out[_SUPPORT] = _text_bytes(_text.support_lines(values[_SUPPORT]))
+    laid_out[_RETRY] = _text_bytes(_text.retry_line(values[_RETRY]))
+    return tuple(laid_out)
 
 
-def _frame_text(frame: tuple[bytes, bytes], support: str) -> bytes:
-    return frame[0] + _problem.utf8(_text.support_lines(support))[1] + frame[1]
-
-
-def _short_inputs(key: tuple[object, ...]) -> bool:
-    """Whether the request's inputs in a _Repeat key are short enough to keep (_REPEAT_INPUTS)."""
-    return sum(len(item) for item in key if isinstance(item, str)) <= _REPEAT_INPUTS
+def _text_bytes(text: str) -> bytes:
+    return _problem.utf8(text)[1]
 
 
 _ROUTES: Final = {fault: _text.route(fault) for fault in Fault}
@@ -1025,59 +811,6 @@ def _environment(dirs: Sequence[Path]) -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-
-
-def _prints_values_verbatim(env: jinja2.Environment, name: str) -> bool:
-    """Whether every per-request value reaches the output of ``name`` only as ``{{ value }}``.
-
-    ``request_id``, ``timestamp``, ``support_text`` and ``request.method``, ``.path`` and ``.query``
-    may each stand alone in an output tag and nowhere else: not in a test, a filter, a loop or a
-    ``{% set %}``; ``request`` itself and ``request.headers`` not at all, since the headers are not
-    slots of a memo entry. Macros, call and filter blocks, ``self``, and ``super()`` other than as
-    ``{{ super() }}`` could transform what a block printed, and a computed template name cannot be
-    followed, so any of them means no. The double render in ``Renderer._fill`` checks the rest.
-    """
-    assert env.loader is not None
-    pending = [name]
-    seen: set[str] = set()
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        try:
-            source, filename, _ = env.loader.get_source(env, current)
-        except jinja2.TemplateNotFound:
-            continue  # an include with "ignore missing": it renders as nothing
-        tree = env.parse(source, current, filename)
-        if any(True for _ in tree.find_all(_OPAQUE)):
-            return False
-        # The one name each verbatim form may print: {{ x }}, {{ request.path }}, {{ super() }}.
-        allowed: dict[int, str] = {}
-        for output in tree.find_all(nodes.Output):
-            for child in output.nodes:
-                if isinstance(child, nodes.Getattr) and child.attr in _REQUEST_ATTRS:
-                    allowed[id(child.node)] = "request"
-                elif isinstance(child, nodes.Call) and not (
-                    child.args or child.kwargs or child.dyn_args or child.dyn_kwargs
-                ):
-                    allowed[id(child.node)] = "super"
-                else:
-                    allowed[id(child)] = "value"
-        for node in tree.find_all(nodes.Name):
-            assert isinstance(node, nodes.Name)
-            if node.ctx != "load" or node.name not in _WATCHED:
-                continue
-            how = allowed.get(id(node))
-            if how != _WATCHED[node.name]:
-                return False
-        for ref in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
-            assert isinstance(ref, (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))
-            target = ref.template
-            if not (isinstance(target, nodes.Const) and isinstance(target.value, str)):
-                return False
-            pending.append(target.value)
-    return True
 
 
 def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:

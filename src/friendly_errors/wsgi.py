@@ -10,14 +10,14 @@ it before returning, so ``wsgi.file_wrapper`` and its ``sendfile`` keep working.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
-from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Final
 
-from friendly_errors.core import DetailCollector, ErrorHandler
+from friendly_errors.core import ANSWERED_KEY, DetailCollector, ErrorHandler
 from friendly_errors.rendering import RenderedError, RequestInfo
 
 if TYPE_CHECKING:
@@ -30,8 +30,10 @@ logger = logging.getLogger("friendly_errors")
 
 _Write = Callable[[bytes], object]
 
-#: How many distinct passing status lines are remembered.
-_PASSING_CAP: Final = 256
+# Where one response stands, as far as the fast path needs to know.
+_WAITING: Final = "waiting"  # start_response not called yet
+_PASSED: Final = "passed"  # the app's status went to the server on the fast path
+_WATCHED: Final = "watched"  # anything else: the _Exchange's own fields say more
 
 
 class FriendlyErrorsWSGIMiddleware:
@@ -45,165 +47,81 @@ class FriendlyErrorsWSGIMiddleware:
     def __init__(self, app: WSGIApplication, **options: Any) -> None:
         self.app = app
         self.handler = ErrorHandler(**options)
-        # Status lines already seen to pass, learnt as they come: apps send a handful of distinct
-        # ones, usually the same string object each time, so the check costs one hashed set lookup
-        # instead of parsing the code on every request.
-        self._passing: set[str] = set()
-        # The stages a request goes through on the fast path, shared by all requests: a request
-        # moves between them by rebinding one cell, which allocates nothing.
-        self._handed_back = _Stage(self, frozenset())
-        self._sent = _Stage(self, frozenset())
-        self._fresh = _Stage(self, self._passing, self._sent)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        # The common case, a status that passes, runs in this closure and never builds an
-        # _Exchange: on a fast app the per-request objects are most of a middleware's cost. The
-        # closure holds only start_response and one cell, the request's _Stage; reaching the
-        # middleware through the stage instead of a third cell saves an allocation per request.
-        state = self._fresh
-
-        def watch(
-            status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
-        ) -> _Write:
-            nonlocal state
-            # Only the fresh stage has status lines to match: for every other stage the set is
-            # empty, so a second call always takes the slow path below.
-            if status in state.passing:
-                state = state.passed
-                return start_response(status, headers, exc_info)
-            stage = state
-            if stage.exchange is not None:
-                return stage.exchange.start_response(status, headers, exc_info)
-            middleware = stage.middleware
-            if stage is middleware._handed_back:
-                # The server iterates the app's body itself now, so it alone can honour a change
-                # of mind (PEP 3333: it re-raises exc_info once the headers went out).
-                return start_response(status, headers, exc_info)
-            if stage is middleware._fresh and middleware._passes(status):
-                state = middleware._sent
-                return start_response(status, headers, exc_info)
-            exchange = _Exchange(
-                middleware.handler, start_response, forwarded=stage is middleware._sent
-            )
-            state = _Stage(middleware, frozenset(), exchange=exchange)
-            return exchange.start_response(status, headers, exc_info)
-
+        exchange = _Exchange(self.handler, environ, start_response)
         try:
-            body = self.app(environ, watch)
+            body = self.app(environ, exchange.start_response)
         except Exception as exc:
-            exchange = state.exchange
-            if exchange is None:
-                exchange = _Exchange(self.handler, start_response, forwarded=state is self._sent)
-                state = _Stage(self, frozenset(), exchange=exchange)
-            exchange.environ = environ
             page = exchange.failed(exc)
             if page is None:
                 raise
             return [page]
-        if state is self._sent:
-            state = self._handed_back
+        if exchange.state is _PASSED:
+            # The app's own iterable goes back untouched, so wsgi.file_wrapper keeps its sendfile.
             return body
-        exchange = state.exchange
-        if exchange is None:
-            # start_response comes late, from the first iteration of the body (PEP 3333 allows it).
-            exchange = _Exchange(self.handler, start_response, forwarded=False)
-            state = _Stage(self, frozenset(), exchange=exchange)
-        exchange.environ = environ
-        return exchange.wrap(body)
-
-    def _passes(self, status: str) -> bool:
-        """Whether a status line is passed through, matched by its code whatever the reason phrase
-        says or how it is spelt (Werkzeug sends "500 INTERNAL SERVER ERROR")."""
-        code = status[:3]
-        if code.isdigit() and self.handler.intercepts(int(code)):
-            return False
-        # A malformed status line passes too: it is the server's to refuse. The cap keeps an app
-        # that puts a counter in its reason phrase from growing the set without end.
-        if len(self._passing) < _PASSING_CAP:
-            self._passing.add(status)
-        return True
-
-
-class _Stage:
-    """Where one request stands: a middleware's three shared stages, or one request's _Exchange.
-
-    The fast path tests ``status in stage.passing`` and moves to ``stage.passed``; only the fresh
-    stage (nothing started yet) has status lines in ``passing``, so any other stage falls through
-    to the slow path, which finds the middleware here.
-    """
-
-    __slots__ = ("exchange", "middleware", "passed", "passing")
-
-    def __init__(
-        self,
-        middleware: FriendlyErrorsWSGIMiddleware,
-        passing: AbstractSet[str],
-        passed: _Stage | None = None,
-        *,
-        exchange: _Exchange | None = None,
-    ) -> None:
-        self.middleware = middleware
-        self.passing = passing
-        #: Where a status found in ``passing`` leads; never read when ``passing`` is empty.
-        self.passed: _Stage = self if passed is None else passed
-        self.exchange = exchange
+        return exchange.returned(body)
 
 
 class _Exchange:
-    """One request whose response may still change; only built when the fast path cannot decide.
+    """One request: it plays the server towards the app and the app towards the server.
 
-    It plays the server towards the app (its ``start_response`` keeps PEP 3333's promises about
-    ``exc_info``) and the app towards the server (it is the iterable the server gets back, with a
-    ``close`` that reaches the app's iterable exactly once).
+    Its ``start_response`` keeps PEP 3333's promises about ``exc_info``; when a response is replaced
+    or started late, it is the iterable the server gets back, with a ``close`` that reaches the app's
+    iterable exactly once. A normal response only ever touches ``start_response``'s first lines.
     """
 
-    __slots__ = (
-        "_body",
-        "_closed",
-        "_exception",
-        "_forwarded",
-        "_held",
-        "_pending",
-        "_server_exc_info",
-        "_server_write",
-        "_started",
-        "_stream",
-        "environ",
-        "handler",
-        "server_start_response",
-    )
+    # Defaults for what only the slow path sets, so that a passed-through request pays for three
+    # attributes and no more.
+    _forwarded = False
+    #: Whether the app produced body bytes since its last start_response; None when the fast path
+    #: passed its status on and only the server knows whether write() sent anything.
+    _started: bool | None = False
+    #: A status that passes but is not the server's yet: until a body byte needs it, it can still be
+    #: replaced without asking the server to take anything back.
+    _pending: tuple[str, list[tuple[str, str]], OptExcInfo | None] | None = None
+    _server_write: _Write | None = None
+    #: The status code and headers of a response that will be replaced, and what its body says.
+    _held: tuple[int, list[tuple[str, str]], DetailCollector] | None = None
+    #: What the app's error handler told us with exc_info, for the log, the hook and debug pages.
+    _exception: BaseException | None = None
+    #: What to give the server with the page when it already holds a status from the app.
+    _server_exc_info: OptExcInfo | None = None
+    _body: Iterable[bytes] | None = None
+    #: The body's one iterator, once returned() started draining it.
+    _chunks: Iterator[bytes] | None = None
+    _stream: Generator[bytes, None, None] | None = None
+    _closed = False
 
     def __init__(
-        self, handler: ErrorHandler, server_start_response: StartResponse, *, forwarded: bool
+        self, handler: ErrorHandler, environ: WSGIEnvironment, server_start_response: StartResponse
     ) -> None:
         self.handler = handler
-        #: Set by the middleware once the app has returned or raised; only reports read it.
-        self.environ: WSGIEnvironment = {}
+        self.environ = environ
         self.server_start_response = server_start_response
-        #: The server's start_response has been called, so the next call needs exc_info.
-        self._forwarded = forwarded
-        #: Whether the app produced body bytes since its last start_response; None when the fast
-        #: path passed its status on and only the server knows whether write() sent anything.
-        self._started: bool | None = None if forwarded else False
-        #: A status that passes but is not the server's yet: until a body byte needs it, it can
-        #: still be replaced without asking the server to take anything back.
-        self._pending: tuple[str, list[tuple[str, str]], OptExcInfo | None] | None = None
-        self._server_write: _Write | None = None
-        #: The status code and headers of a response that will be replaced, and what its body says.
-        self._held: tuple[int, list[tuple[str, str]], DetailCollector] | None = None
-        #: What the app's error handler told us with exc_info, for the log, the hook and debug pages.
-        self._exception: BaseException | None = None
-        #: What to give the server with the page when it already holds a status from the app.
-        self._server_exc_info: OptExcInfo | None = None
-        self._body: Iterable[bytes] | None = None
-        self._stream: Generator[bytes, None, None] | None = None
-        self._closed = False
+        self.state = _WAITING
 
     # -- what the app calls ---------------------------------------------------------------------
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
     ) -> _Write:
+        if self.state is _WAITING and exc_info is None:
+            code = status[:3]
+            if (
+                code.isdigit()
+                and status[3:4] in (" ", "")
+                and int(code) not in self.handler.intercept
+            ):
+                # The one decision a normal response pays for.
+                self.state = _PASSED
+                return self.server_start_response(status, headers)
+        return self._start(status, headers, exc_info)
+
+    def _start(
+        self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None
+    ) -> _Write:
+        self._start_watching()
         error = exc_info[1] if exc_info is not None else None
         asked = False
         if error is not None:
@@ -222,8 +140,15 @@ class _Exchange:
             )
         self._started = False
         self._pending = None
-        code = int(status[:3]) if status[:3].isdigit() else 0
-        if self.handler.intercepts(code) and not self.handler.leaves_alone(headers):
+        code = self.handler.status_code(status)
+        if code is None:
+            # A bad status line ("5031 X") is the app's bug: a 500 page, with nothing of its own.
+            code = self.handler.bad_status(status)
+            headers = []
+        elif ANSWERED_KEY in self.environ or not self.handler.intercepts(code):
+            # Passed on: not ours to replace, or our own page from an instance further in.
+            code = 0
+        if code and not self.handler.leaves_alone(headers):
             self._held = (code, headers, self.handler.collector(code, headers))
             self._exception = error
             self._server_exc_info = exc_info if error is not None else None
@@ -233,6 +158,15 @@ class _Exchange:
             if not asked:
                 self._pending = (status, headers, exc_info)
         return self._write
+
+    def _start_watching(self) -> None:
+        """Leave the fast path: from here on the fields below say where the response stands."""
+        if self.state is _PASSED:
+            # The server holds the app's status already, and only it knows whether write() sent
+            # body bytes since.
+            self._forwarded = True
+            self._started = None
+        self.state = _WATCHED
 
     def _write(self, data: bytes) -> object:
         """write() as PEP 3333 has it; bytes of a response being replaced go to its collector."""
@@ -260,9 +194,46 @@ class _Exchange:
 
     # -- what the server calls ------------------------------------------------------------------
 
-    def wrap(self, body: Iterable[bytes]) -> Iterable[bytes]:
+    def returned(self, body: Iterable[bytes]) -> Iterable[bytes]:
+        """What the server gets once the app returned ``body`` without its status passing on.
+
+        A response the app started before returning is replaced right here: its body is drained
+        and the server's ``start_response`` called before we return, which some servers require
+        (granian ignores a status given during the first iteration, #11). Only an app that really
+        starts late, from its first iteration, is answered from our iterable.
+        """
         self._body = body
+        if self._held is None:
+            # A late start comes from within our iteration, where the fast path must not run.
+            self._start_watching()
+            return self
+        self._chunks = iter(body)
+        try:
+            for chunk in self._chunks:
+                collector = self._collector()
+                if collector is None:
+                    # The app's error handler switched to a status that passes: this chunk and
+                    # the rest of the body are its own.
+                    self._chunks = itertools.chain((chunk,), self._chunks)
+                    break
+                if chunk:
+                    self._started = True
+                collector.feed(chunk)
+            else:
+                self._close_body()
+                return [self._replace()]
+        except Exception as exc:
+            self._close_body_quietly()
+            page = self.failed(exc)
+            if page is None:
+                raise
+            return [page]
+        # A status that passes, set from within the body: the rest of the body is the app's.
         return self
+
+    def _collector(self) -> DetailCollector | None:
+        """The collector of the response being replaced; the app's error handler may change it."""
+        return None if self._held is None else self._held[2]
 
     def __iter__(self) -> Iterator[bytes]:
         self._stream = self._run()
@@ -280,7 +251,7 @@ class _Exchange:
         assert self._body is not None
         page: bytes | None
         try:
-            for chunk in self._body:
+            for chunk in self._body if self._chunks is None else self._chunks:
                 if self._held is not None:
                     if chunk:
                         self._started = True
@@ -317,6 +288,8 @@ class _Exchange:
         out, only the server can tell the client, by cutting the response short; it logs the
         exception then, so it is not reported here (the same decision as the ASGI middleware).
         """
+        if self.state is _PASSED:
+            self._start_watching()
         if (self._started and self._held is None) or not self.handler.intercepts(500):
             return None
         # A 500 raised while a response was being replaced is a different response: the one being
@@ -327,7 +300,7 @@ class _Exchange:
         request_id = self.handler.request_id(request.headers)
         rendered = self.handler.respond(500, request, request_id=request_id, exception=exc)
         self._server_exc_info = sys.exc_info()
-        page = self._send(rendered)
+        page = self._send(rendered, request_id)
         self._report(500, request, request_id, exc)
         return page
 
@@ -335,16 +308,6 @@ class _Exchange:
         assert self._held is not None
         code, headers, collector = self._held
         handler = self.handler
-        detail = collector.detail()
-        if self._exception is None:
-            fast = self._prepared(code, headers, detail)
-            if fast is not None:
-                prepared, request_id = fast
-                page = self._send(prepared)
-                if handler.on_error is not None:
-                    # The hook is told about every error; the request is built only for it.
-                    self._report(code, request_info(self.environ), request_id, None)
-                return page
         request = request_info(self.environ)
         request_id = handler.request_id(request.headers)
         rendered = handler.respond(
@@ -352,66 +315,22 @@ class _Exchange:
             request,
             request_id=request_id,
             original_headers=headers,
-            detail=detail,
+            detail=collector.detail(),
+            detail_unseen=collector.unseen,
             exception=self._exception,
         )
-        page = self._send(rendered)
+        page = self._send(rendered, request_id)
         self._report(code, request, request_id, self._exception)
         return page
 
-    def _prepared(
-        self, code: int, headers: list[tuple[str, str]], detail: str | None
-    ) -> tuple[RenderedError, str] | None:
-        """The response from the handler's memo of recent responses (see
-        :class:`~friendly_errors.core.Prepared`), or None when it is rendered in full.
-
-        Reads only the environ keys the response depends on, instead of collecting every header.
-        """
-        environ = self.environ
-        handler = self.handler
-        method = environ.get("REQUEST_METHOD", "GET")
-        if method == "HEAD":
-            return None  # no body to prepare
-        for name in environ:
-            # CGI spells header keys in upper case; request_headers reads any spelling, and one
-            # the key below would miss must not steer the next request's response.
-            if name[:5] == "HTTP_" and not name.isupper():
-                return None
-        ids: dict[str, str] | None = None
-        for name, environ_key in _id_keys(handler.request_id_headers):
-            value = environ.get(environ_key)
-            if isinstance(value, str):
-                if ids is None:
-                    ids = {}
-                ids[name] = value
-        key = (
-            code,
-            method,
-            environ.get("SCRIPT_NAME", ""),
-            environ.get("PATH_INFO", ""),
-            environ.get("QUERY_STRING", ""),
-            environ.get("HTTP_ACCEPT"),
-            environ.get("HTTP_ACCEPT_LANGUAGE"),
-            environ.get("HTTP_X_REQUESTED_WITH"),
-            tuple(headers),
-            detail,
-        )
-        prepared, request_id = handler.prepared(
-            key, ids, code, headers, detail, request_info, environ
-        )
-        if prepared is None:
-            return None
-        if isinstance(prepared, RenderedError):  # rendered for this request: sent as it is
-            return prepared, request_id
-        return prepared.rendered(request_id), request_id
-
-    def _send(self, rendered: RenderedError) -> bytes:
+    def _send(self, rendered: RenderedError, request_id: str) -> bytes:
         """Start our page with the server; the renderer framed it (Content-Length, HEAD) already.
 
         Raises when the server had sent the app's headers meanwhile: then nothing was replaced, and
         the exception is the server's to log, so callers report only after this returns.
         """
         status = _status_line(self.handler, rendered.status)
+        self.environ[ANSWERED_KEY] = request_id
         if self._forwarded:
             # The server holds a status from the app already; replacing it takes exc_info, and a
             # server that sent it meanwhile re-raises, which is the right ending.
@@ -445,23 +364,6 @@ class _Exchange:
             self._close_body()
         except Exception:
             logger.exception("Closing the WSGI app's response failed while handling an error")
-
-
-_ID_KEYS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
-
-
-def _id_keys(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """Each request ID header name with the environ key that holds it (CGI: HTTP_X_REQUEST_ID).
-
-    A name with an underscore is left out: request_headers reads every underscore in a key as a
-    hyphen, so such a name never matches there either.
-    """
-    found = _ID_KEYS.get(names)
-    if found is None:
-        found = _ID_KEYS[names] = tuple(
-            (name, "HTTP_" + name.upper().replace("-", "_")) for name in names if "_" not in name
-        )
-    return found
 
 
 def request_info(environ: WSGIEnvironment) -> RequestInfo:
