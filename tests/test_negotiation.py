@@ -75,6 +75,18 @@ ACCEPT_CASES = [
     pytest.param("text/html;q=0, */*", PROBLEM_JSON, id="q0-html-then-any"),
     pytest.param("*/*;q=0.1, text/*;q=0", PROBLEM_JSON, id="q0-text-family"),
     pytest.param("text/html;level=1, text/plain;q=0.5", TEXT, id="parameters-narrow-a-range"),
+    # #11: several HTTP client libraries send these; our JSON is sent with charset=utf-8.
+    pytest.param("application/json; charset=utf-8", JSON, id="json-charset"),
+    pytest.param("application/json;charset=UTF-8", JSON, id="json-charset-upper"),
+    pytest.param("application/problem+json; charset=utf-8", PROBLEM_JSON, id="problem-charset"),
+    pytest.param("text/plain; charset=utf-8", TEXT, id="text-charset"),
+    pytest.param(
+        "application/json; charset=utf-8; q=0.5, text/plain; q=0.4", JSON, id="charset-and-q"
+    ),
+    # Any other parameter names a representation we do not have (RFC 9110 Section 12.5.1).
+    pytest.param("application/json; version=2, text/plain;q=0.5", TEXT, id="json-version"),
+    pytest.param("application/json; charset=iso-8859-1, text/plain;q=0.5", TEXT, id="latin-1"),
+    pytest.param("application/json; charset=utf-8; v=2, text/plain;q=0.5", TEXT, id="charset-v"),
     pytest.param(
         'text/*;x="a, b; c";q=0.9, text/html;q=0.5', TEXT, id="quoted-comma-and-semicolon"
     ),

@@ -18,7 +18,8 @@ import dataclasses
 import enum
 import functools
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from types import MappingProxyType
 from typing import Final, NamedTuple
 
 __all__ = [
@@ -306,7 +307,24 @@ def _normalise_language(tag: str) -> str:
     return tag.lower().replace("_", "-")
 
 
-def _best_offer(ranges: Sequence[MediaRange], offers: Sequence[str]) -> str | None:
+def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) -> bool:
+    """Whether a representation with parameters ``offered`` has every parameter a range names.
+
+    RFC 9110 Section 12.5.1: "text/html;level=1" names a narrower type than "text/html". Our
+    representations carry only ``charset=utf-8``, so ``application/json; charset=utf-8``, which
+    several HTTP client libraries send, names exactly the JSON we send (#11); any other parameter
+    (``version=2``, ``charset=iso-8859-1``) names a representation we do not have.
+    """
+    for name, value in params:
+        ours = offered.get(name)
+        if ours is None or ours != (value.lower() if name == "charset" else value):
+            return False
+    return True
+
+
+def _best_offer(
+    ranges: Sequence[MediaRange], offers: Sequence[str], offered: Mapping[str, str] | None = None
+) -> str | None:
     """Return the offer the client rates highest, or ``None`` if it accepts none.
 
     An offer's quality is that of the most specific range matching it (RFC 9110 Section
@@ -329,10 +347,12 @@ def _best_offer(ranges: Sequence[MediaRange], offers: Sequence[str]) -> str | No
                 continue
             elif subtype == "*":
                 candidate = (1, 0, len(params), q)
-            elif subtype == offer_subtype and not params:
-                # A range with parameters ("text/html;level=1") names a narrower type
-                # than any of our parameterless offers, so it does not match them.
-                candidate = (1, 1, 0, q)
+            elif subtype == offer_subtype and (
+                not params or (offered is not None and _carries(params, offered))
+            ):
+                # Without ``offered`` (best_match), a range with parameters names a narrower
+                # type than any parameterless offer, as in Werkzeug.
+                candidate = (1, 1, len(params), q)
             else:
                 continue
             if found is None or candidate > found:
@@ -395,6 +415,10 @@ def _format_of_response(content_type: str | None) -> Format | None:
     return None
 
 
+# The parameters every representation we send carries (RFC 9110 Section 8.3.2).
+_OFFERED_PARAMETERS: Final[Mapping[str, str]] = MappingProxyType({"charset": "utf-8"})
+
+
 @functools.cache  # at most one entry per subset of Format
 def _offers_among(allowed: frozenset[Format]) -> tuple[str, ...]:
     return tuple(o.media_type for o in _OFFERS if o.format in allowed)
@@ -426,7 +450,7 @@ def _negotiate_format(
             else:
                 signal = default
         return _CANONICAL_CHOICES[signal]
-    chosen = _best_offer(ranges, _offers_among(allowed))
+    chosen = _best_offer(ranges, _offers_among(allowed), _OFFERED_PARAMETERS)
     if chosen is None:
         return _CANONICAL_CHOICES[default]
     return _OFFERS_BY_MEDIA_TYPE[chosen]
