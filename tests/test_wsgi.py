@@ -615,7 +615,8 @@ def test_base_exceptions_are_not_swallowed() -> None:
     [
         # Flask logs the exception and answers 500 itself; the middleware replaces that answer.
         pytest.param({}, False, id="production"),
-        # Flask re-raises; the middleware catches it, logs it once and serves the page.
+        # Flask re-raises; told not to let it go on (init_app follows Flask's choice by
+        # default), the middleware catches it, logs it once and serves the page.
         pytest.param({"TESTING": True}, True, id="testing"),
         pytest.param({"PROPAGATE_EXCEPTIONS": True}, True, id="propagate-exceptions"),
     ],
@@ -629,7 +630,7 @@ def test_flask_exceptions_give_the_friendly_page_in_every_mode(
 ) -> None:
     hook = Hook()
     app = flask_app({"/": Behaviour(raises=ZeroDivisionError("secret sauce"))}, **config)
-    init_app(app, on_error=hook)
+    init_app(app, on_error=hook, propagate_exceptions=False)
     response = get(app, "/", accept)
     assert response.status_code == 500
     assert response.headers["Content-Type"].startswith(accept["Accept"])
