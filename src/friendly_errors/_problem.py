@@ -43,6 +43,7 @@ def base_problem(
     type_uri: str,
     has_instance: bool,
     show_developer_info: bool,
+    status_url: str | None = None,
 ) -> dict[str, Any]:
     """The members that depend only on the entry; the request's members are placeholders, in order.
 
@@ -69,6 +70,48 @@ def base_problem(
         problem["fixes"] = {"visitor": list(info.visitor_fixes)}
     problem["retryable"] = info.retryable
     problem["retry_after"] = None
+    if status_url:
+        # Where to look during an outage (#13).
+        problem["status_url"] = status_url
+    problem["request_id"] = ""
+    if info.spec:
+        problem["spec"] = info.spec
+    if info.spec_url:
+        problem["spec_url"] = info.spec_url
+    return problem
+
+
+def maintenance_problem(
+    info: StatusInfo,
+    labels: Mapping[str, str],
+    *,
+    type_uri: str,
+    has_instance: bool,
+    status_url: str | None,
+) -> dict[str, Any]:
+    """The members of a 503 during planned maintenance (#13); request values are placeholders.
+
+    ``title`` stays the status's reason phrase (``info`` is 503's entry): RFC 9457 Section 4.2.1
+    asks that of ``about:blank``, and a type names one kind of problem with one title. That this
+    one is planned is said by ``maintenance`` and the summary.
+    """
+    problem: dict[str, Any] = {
+        "type": type_uri,
+        "title": info.title,
+        "status": 503,
+        "detail": labels["maintenance_summary"],
+    }
+    if has_instance:
+        problem["instance"] = ""
+    problem["fault"] = info.fault.value
+    problem["maintenance"] = True
+    problem["summary"] = labels["maintenance_summary"]
+    problem["fixes"] = {"visitor": [labels["maintenance_visitor_fix"]]}
+    problem["retryable"] = True
+    problem["retry_after"] = None
+    problem["until"] = None
+    if status_url:
+        problem["status_url"] = status_url
     problem["request_id"] = ""
     if info.spec:
         problem["spec"] = info.spec

@@ -34,6 +34,7 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "try_again": "Try again",
         "home": "Go to the home page",
         "contact": "Contact support",
+        "status_page": "Check the status page",
         "support": "Details for support",
         "support_hint": "If you contact support, copy these details into your message.",
         "developers": "For developers and admins",
@@ -56,6 +57,7 @@ LABELS: Final[Mapping[str, str]] = MappingProxyType(
         "state_ok": "Working",
         "state_failed": "Error",
         "state_unknown": "Unknown",
+        "state_maintenance": "Under maintenance",
         "link_ok": "Connected",
         "link_failed": "Failed",
         "home_short": "Home",
@@ -97,27 +99,26 @@ class RouteStep:
     label: str
     #: The role under the name ("You", "CDN or proxy"); empty for links.
     role: str
-    #: ``"ok"``, ``"failed"`` or ``"unknown"``.
+    #: ``"ok"``, ``"failed"``, ``"unknown"``, or ``"maintenance"`` for the server of a site closed
+    #: for planned work.
     state: str
     #: The state in words ("Working", "Error", ...), so colour is never the only signal.
     state_label: str
 
 
-def _state_label(kind: str, state: str) -> str:
+def _state_label(kind: str, state: str, labels: Mapping[str, str]) -> str:
     if kind == "link":
-        return LABELS["link_failed"] if state == "failed" else LABELS["link_ok"]
-    return LABELS["state_" + state]
+        return labels["link_failed"] if state == "failed" else labels["link_ok"]
+    return labels["state_" + state]
 
 
-def route(fault: Fault) -> tuple[RouteStep, ...]:
+#: The diagram's boxes and wires, from the visitor to the website.
+_HOPS: Final = ("browser", "browser-intermediary", "intermediary", "intermediary-origin", "origin")
+
+
+def route(fault: Fault, labels: Mapping[str, str] = LABELS) -> tuple[RouteStep, ...]:
     """The path browser → gateway → server with the failure marked where ``fault`` puts it."""
-    states = {
-        "browser": "ok",
-        "browser-intermediary": "ok",
-        "intermediary": "ok",
-        "intermediary-origin": "ok",
-        "origin": "ok",
-    }
+    states = dict.fromkeys(_HOPS, "ok")
     if fault is Fault.CLIENT:
         states["browser"] = "failed"
     elif fault is Fault.SERVER:
@@ -126,12 +127,23 @@ def route(fault: Fault) -> tuple[RouteStep, ...]:
         # The gateway is the one reporting; what the server itself did is not known from here.
         states["intermediary-origin"] = "failed"
         states["origin"] = "unknown"
+    return _steps(states, labels)
+
+
+def closed_route(labels: Mapping[str, str]) -> tuple[RouteStep, ...]:
+    """The same path during planned maintenance: everything works, and the server is closed (#13)."""
+    states = dict.fromkeys(_HOPS, "ok")
+    states["origin"] = "maintenance"
+    return _steps(states, labels)
+
+
+def _steps(states: Mapping[str, str], labels: Mapping[str, str]) -> tuple[RouteStep, ...]:
     steps = []
     for key, state in states.items():
         kind = "link" if "-" in key else "node"
-        label = LABELS[key] if kind == "node" else ""
-        role = LABELS[key + "_role"] if kind == "node" else ""
-        steps.append(RouteStep(kind, key, label, role, state, _state_label(kind, state)))
+        label = labels[key] if kind == "node" else ""
+        role = labels[key + "_role"] if kind == "node" else ""
+        steps.append(RouteStep(kind, key, label, role, state, _state_label(kind, state, labels)))
     return tuple(steps)
 
 
@@ -161,6 +173,21 @@ def retry_advice(info: StatusInfo, retry_after: int | None) -> str:
     if info.fault is Fault.NONE:
         return ""
     return "Trying again is unlikely to help until the problem is fixed."
+
+
+def maintenance_advice(labels: Mapping[str, str], clock: str, retry_after: int | None) -> str:
+    """When the work should end, as a UTC clock time and, where the language has them, in words.
+
+    ``{time}`` is the clock time; ``{duration}`` words such as "about 30 minutes", which exist only
+    in English, so the wait in words is added only when the language's ``retry_wait`` uses them.
+    """
+    words = duration(retry_after) if retry_after else ""
+    until = labels["maintenance_until"]
+    text = until.format(time=clock, duration=words)
+    wait = labels["retry_wait"]
+    if words and "{duration}" in wait and "{duration}" not in until:
+        text += " " + wait.format(time=clock, duration=words)
+    return text
 
 
 # C0 and C1 controls other than tab and newline, DEL, and lone surrogates: shown to a person they are
@@ -193,15 +220,23 @@ def shorten(value: str, limit: int = MAX_SHOWN) -> str:
 
 
 def support_text(
-    status: int, title: str, request_id: str, timestamp: str, method: str, path: str
+    status: int,
+    title: str,
+    request_id: str,
+    timestamp: str,
+    method: str,
+    path: str,
+    labels: Mapping[str, str] = LABELS,
 ) -> str:
     """The block a visitor copies into a message to support: one fact per line, labels aligned."""
-    return (
-        f"{LABELS['status']}:     {status} {title}\n"
-        f"{LABELS['request_id']}: {request_id}\n"
-        f"{LABELS['time']}: {timestamp}\n"
-        f"{LABELS['request']}:    {method} {path}"
+    rows = (
+        (labels["status"], f"{status} {title}"),
+        (labels["request_id"], request_id),
+        (labels["time"], timestamp),
+        (labels["request"], f"{method} {path}"),
     )
+    width = max(len(label) for label, _ in rows) + 1
+    return "\n".join(f"{label + ':':<{width}} {value}" for label, value in rows)
 
 
 # -- plain text ----------------------------------------------------------------------------------
@@ -253,7 +288,7 @@ def _route_line(steps: Sequence[RouteStep]) -> str:
     parts = []
     for step in steps:
         if step.kind == "node":
-            parts.append(f"[{step.label}: {marks[step.state]}]")
+            parts.append(f"[{step.label}: {marks.get(step.state, step.state_label)}]")
         else:
             parts.append("--X--" if step.state == "failed" else "-----")
     return " ".join(parts)
@@ -265,8 +300,12 @@ class TextParts:
 
     head: str
     what_happened: str
+    #: The heading over a quoted detail: the application's message, or the team's (maintenance).
+    detail_label: str
     spec: str
     can_do: str
+    #: "Details for support" and its hint, over the support lines.
+    support: str
     tail: str
 
 
@@ -277,55 +316,105 @@ def text_parts(
     site_name: str | None,
     home_url: str | None,
     contact_url: str | None,
+    status_url: str | None = None,
 ) -> TextParts:
     """Wrap the entry's text once, so a request only wraps what it brings itself."""
+    return _parts(
+        info,
+        LABELS,
+        f"{LABELS['route']}:\n{_paragraphs(FAULT_CAPTIONS[info.fault])}",
+        route(info.fault),
+        detail_label=LABELS["app_said"],
+        show_developer_info=show_developer_info,
+        links=(site_name, home_url, contact_url, status_url),
+    )
+
+
+def maintenance_text_parts(
+    info: StatusInfo,
+    labels: Mapping[str, str],
+    *,
+    site_name: str | None,
+    home_url: str | None,
+    contact_url: str | None,
+    status_url: str | None = None,
+) -> TextParts:
+    """The text of the maintenance page, in ``labels``' words: planned work, nothing failed (#13)."""
+    return _parts(
+        info,
+        labels,
+        _paragraphs(labels["fault_maintenance"]),
+        closed_route(labels),
+        detail_label=labels["maintenance_message"],
+        show_developer_info=False,
+        links=(site_name, home_url, contact_url, status_url),
+    )
+
+
+def _parts(
+    info: StatusInfo,
+    labels: Mapping[str, str],
+    caption: str,
+    steps: Sequence[RouteStep],
+    *,
+    detail_label: str,
+    show_developer_info: bool,
+    links: tuple[str | None, str | None, str | None, str | None],
+) -> TextParts:
+    site_name, home_url, contact_url, status_url = links
     heading = f"{info.code} {info.title}"
     head = [textwrap.fill(heading, WIDTH, break_on_hyphens=False)]
     head.append("=" * min(len(heading), WIDTH))
     if info.summary:
         head += ["", textwrap.fill(info.summary, WIDTH, break_on_hyphens=False)]
-    steps = route(info.fault)
-    head += ["", f"{LABELS['route']}:", _paragraphs(FAULT_CAPTIONS[info.fault])]
-    head += ["", _INDENT + _route_line(steps)]
+    head += ["", caption, "", _INDENT + _route_line(steps)]
 
-    what = [LABELS["what_happened"]]
+    what = [labels["what_happened"]]
     if info.description:
         what.append(_paragraphs(info.description))
     spec = ""
     if info.spec:
-        spec = _paragraphs(f"{LABELS['defined_in']} {info.spec}" + (":" if info.spec_url else "."))
+        spec = _paragraphs(f"{labels['defined_in']} {info.spec}" + (":" if info.spec_url else "."))
         if info.spec_url:
             spec += "\n" + _INDENT + info.spec_url
 
-    can_do = LABELS["what_you_can_do"]
+    can_do = labels["what_you_can_do"]
+    if status_url:
+        # The first thing to do during an outage: see what the team says (#13). The URL gets a line
+        # of its own, as a URL cut in two can no longer be copied.
+        can_do += (
+            "\n" + _bullets.fill(labels["status_page"] + ":") + "\n" + _INDENT * 2 + status_url
+        )
     if info.visitor_fixes:
         can_do += "\n" + _items(info.visitor_fixes)
 
     tail: list[str] = []
     if show_developer_info and (info.causes or info.developer_fixes or info.other_meanings):
-        tail += ["", LABELS["developers"]]
+        tail += ["", labels["developers"]]
         for label, items in (
-            (LABELS["causes"], info.causes),
-            (LABELS["developer_fixes"], info.developer_fixes),
-            (LABELS["other_meanings"], info.other_meanings),
+            (labels["causes"], info.causes),
+            (labels["developer_fixes"], info.developer_fixes),
+            (labels["other_meanings"], info.other_meanings),
         ):
             if items:
                 tail += ["", _INDENT + label + ":", _items(items)]
-    links = [
+    shown = [
         f"{label}: {url}"
-        for label, url in ((LABELS["home_short"], home_url), (LABELS["contact_short"], contact_url))
+        for label, url in ((labels["home_short"], home_url), (labels["contact_short"], contact_url))
         if url
     ]
-    if site_name or links:
+    if site_name or shown:
         tail += ["", "-" * 3]
         if site_name:
             tail.append(textwrap.fill(site_name, WIDTH, break_on_hyphens=False))
-        tail += [_INDENT + link for link in links]
+        tail += [_INDENT + link for link in shown]
     return TextParts(
         head="\n".join(head),
         what_happened="\n".join(what),
+        detail_label=detail_label,
         spec=spec,
         can_do=can_do,
+        support=labels["support"] + "\n" + _paragraphs(labels["support_hint"]),
         tail="\n".join(tail),
     )
 
@@ -342,11 +431,11 @@ def text_frame(parts: TextParts, *, detail: str | None, retry_line: str) -> tupl
     """
     out = [parts.head, "", parts.what_happened]
     if detail:
-        out += ["", _INDENT + LABELS["app_said"] + ":", _paragraphs(detail, _quote)]
+        out += ["", _INDENT + parts.detail_label + ":", _paragraphs(detail, _quote)]
     if parts.spec:
         out += ["", parts.spec]
     out += ["", parts.can_do + retry_line]
-    out += ["", LABELS["support"], _paragraphs(LABELS["support_hint"])]
+    out += ["", parts.support]
     return "\n".join(out) + "\n", ("\n" + parts.tail if parts.tail else "") + "\n"
 
 

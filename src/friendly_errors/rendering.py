@@ -23,9 +23,9 @@ import string
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 import jinja2
@@ -43,7 +43,12 @@ logger = logging.getLogger("friendly_errors")
 
 #: The built-in page; user templates may extend it and override its blocks.
 BUILTIN_TEMPLATE: Final = "friendly_errors/error.html"
+#: The built-in maintenance page, which extends the error page (#13).
+MAINTENANCE_TEMPLATE: Final = "friendly_errors/maintenance.html"
 _BUILTIN_DIR: Final = "friendly_errors"
+#: Where the renderer's caches keep the maintenance page, beside the status codes of error pages.
+MAINTENANCE: Final[Literal["maintenance"]] = "maintenance"
+_Page = int | Literal["maintenance"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ _SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
 _LANGUAGE_TAG: Final = re.compile(r"[A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 # User templates the renderer may select; anything else in a template directory is only checked when
 # one of these refers to it.
-_SELECTABLE: Final = re.compile(r"(?:[1-9][0-9][0-9]|[1-9]xx|error)\.(?:html|txt)")
+_SELECTABLE: Final = re.compile(r"(?:[1-9][0-9][0-9]|[1-9]xx|error|maintenance)\.(?:html|txt)")
 # Characters that may not appear in a URL written into a page or a header value.
 _URL_FORBIDDEN: Final = re.compile(r"[\x00-\x20\x7f-\x9f\"<>\\^`{|}]")
 _URL_SCHEMES: Final = ("https://", "http://", "mailto:", "tel:", "/")
@@ -125,6 +130,7 @@ class Renderer:
         site_name: str | None = None,
         home_url: str | None = None,
         contact_url: str | None = None,
+        status_url: str | None = None,
         show_developer_info: bool = True,
         problem_type: str = "about:blank",
         problem_instance: str | None = None,
@@ -142,6 +148,7 @@ class Renderer:
         self._site_name = _check_text("site_name", site_name)
         self._home_url = _check_url("home_url", home_url)
         self._contact_url = _check_url("contact_url", contact_url)
+        self._status_url = _check_url("status_url", status_url)
         self._problem_type = _check_format_string("problem_type", problem_type, {"code"})
         self._problem_instance = (
             None
@@ -161,10 +168,11 @@ class Renderer:
         self._env = _environment(dirs)
         _check_templates(self._env, dirs)
 
-        self._templates: dict[tuple[int, Format], tuple[jinja2.Template | None, bool]] = {}
-        self._contexts: dict[tuple[int, str, Format], dict[str, Any]] = {}
-        self._problems: dict[tuple[int, str], dict[str, Any]] = {}
-        self._texts: dict[tuple[int, str], _text.TextParts] = {}
+        # Keyed by status code, or by MAINTENANCE for the maintenance page.
+        self._templates: dict[tuple[_Page, Format], tuple[jinja2.Template | None, bool]] = {}
+        self._contexts: dict[tuple[_Page, str, Format], dict[str, Any]] = {}
+        self._problems: dict[tuple[_Page, str], dict[str, Any]] = {}
+        self._texts: dict[tuple[_Page, str], _text.TextParts] = {}
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
         self._fallbacks: dict[tuple[int, str, bool], tuple[list[tuple[str, str]], bytes]] = {}
@@ -173,7 +181,7 @@ class Renderer:
         self._markers = _memo.Markers()
         self._builtin_csp = self._policies.for_page(self._sample_builtin_page())
 
-    # -- the one public operation ---------------------------------------------------------------
+    # -- the public operations ------------------------------------------------------------------
 
     def render(
         self,
@@ -203,18 +211,15 @@ class Renderer:
         try:
             method = request.method
             headers = request.headers
-            accept = headers.get("accept")
-            accept_language = headers.get("accept-language")
-            requested_with = headers.get("x-requested-with")
             if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 999:
                 logger.error("friendly_errors: invalid status %r, answering 500 instead", status)
                 status = 500
             status = int(status)  # an IntEnum such as http.HTTPStatus prints as its name
             choice = negotiate_format(
-                accept,
+                headers.get("accept"),
                 default=self._default_format,
                 response_content_type=response_content_type,
-                requested_with=requested_with,
+                requested_with=headers.get("x-requested-with"),
             )
             if status < 200 or status in _NO_CONTENT:
                 return RenderedError(
@@ -222,13 +227,11 @@ class Renderer:
                 )
             # The language the entry's text is really in: French asked for and no French text for
             # this code means an English page, and Content-Language must say so.
-            lang = self._catalogue.get(
-                status, negotiate_language(accept_language, self._locales)
-            ).locale
-            if retry_after is not None and (
-                isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
-            ):
-                retry_after = None
+            info = self._catalogue.get(
+                status, negotiate_language(headers.get("accept-language"), self._locales)
+            )
+            lang = info.locale
+            retry_after = _checked_seconds(retry_after)
             fmt = choice.format
             csp: str | None = None
             if fmt is Format.JSON or fmt is Format.XML:
@@ -237,26 +240,20 @@ class Renderer:
                     problem["traceback"] = traceback
                 body = _problem.to_json(problem) if fmt is Format.JSON else _problem.to_xml(problem)
             else:
-                if method == "HEAD":
-                    # The page a GET would get, so Content-Length is that of the GET body.
-                    request = replace(request, method="GET")
                 body, csp = self._page(
-                    status, lang, fmt, request, request_id, detail, traceback, retry_after, now
+                    status,
+                    lang,
+                    fmt,
+                    _as_get(request),
+                    request_id,
+                    detail=detail,
+                    traceback=traceback,
+                    retry_after=retry_after,
+                    retry=_text.retry_advice(info, retry_after),
+                    key=(status, lang, fmt, retry_after),
+                    now=now,
                 )
-            tail = self._headers.get((choice.media_type, lang))
-            if tail is None:
-                tail = self._headers[(choice.media_type, lang)] = (
-                    ("Content-Type", choice.media_type + _CHARSET),
-                    ("Content-Language", lang),
-                    *_COMMON_HEADERS,
-                )
-            framed = [tail[0], ("Content-Length", str(len(body))), *tail[1:]]
-            if csp is not None:
-                framed.append(("Content-Security-Policy", csp))
-                framed.append(_REFERRER_POLICY)
-            return RenderedError(
-                status, framed, b"" if method == "HEAD" else body, fmt, choice.media_type
-            )
+            return self._framed(status, choice, lang, body, csp, head=method == "HEAD")
         except Exception:
             logger.exception(
                 "friendly_errors: could not render the %s error response for status %s; "
@@ -266,28 +263,130 @@ class Renderer:
             )
             return self._fallback(status, choice, method == "HEAD")
 
+    def render_maintenance(
+        self,
+        request: RequestInfo,
+        *,
+        request_id: str,
+        message: str | None = None,
+        retry_after: int | None = None,
+        until: datetime | None = None,
+        now: datetime | None = None,
+    ) -> RenderedError:
+        """The 503 that says the site is closed for planned work, not broken (#13).
+
+        Negotiated like every error, in the words of the catalogue's labels for the language the
+        request asks for. ``message`` is the operator's, shown as the detail; ``retry_after`` is the
+        wait the caller's ``Retry-After`` announces, repeated in the problem document; ``until``,
+        when the operator said when the work ends, is shown as a clock time in UTC and in words.
+        Never raises, like :meth:`render`.
+        """
+        choice = _HTML_CHOICE
+        method = "GET"
+        try:
+            method = request.method
+            headers = request.headers
+            choice = negotiate_format(
+                headers.get("accept"),
+                default=self._default_format,
+                requested_with=headers.get("x-requested-with"),
+            )
+            lang = negotiate_language(headers.get("accept-language"), self._locales)
+            retry_after = _checked_seconds(retry_after)
+            fmt = choice.format
+            csp: str | None = None
+            if fmt is Format.JSON or fmt is Format.XML:
+                problem = self._maintenance_problem(
+                    lang, request, request_id, message, retry_after, until
+                )
+                body = _problem.to_json(problem) if fmt is Format.JSON else _problem.to_xml(problem)
+            else:
+                retry = ""
+                if until is not None:
+                    retry = _text.maintenance_advice(
+                        self._catalogue.labels(lang),
+                        _clock(until, _utc(now)),
+                        retry_after,
+                    )
+                body, csp = self._page(
+                    MAINTENANCE,
+                    lang,
+                    fmt,
+                    _as_get(request),
+                    request_id,
+                    detail=message,
+                    traceback=None,
+                    retry_after=retry_after,
+                    retry=retry,
+                    # Whether there is advice decides the page's shape; the advice itself goes in
+                    # per request, as it counts down.
+                    key=(MAINTENANCE, lang, fmt, bool(retry)),
+                    now=now,
+                )
+            return self._framed(503, choice, lang, body, csp, head=method == "HEAD")
+        except Exception:
+            logger.exception(
+                "friendly_errors: could not render the %s maintenance response; "
+                "served the static fallback instead",
+                choice.format.value,
+            )
+            return self._fallback(503, choice, method == "HEAD")
+
+    def _framed(
+        self,
+        status: int,
+        choice: FormatChoice,
+        lang: str,
+        body: bytes,
+        csp: str | None,
+        *,
+        head: bool,
+    ) -> RenderedError:
+        """The response around ``body``: the headers every error carries, and no body for HEAD."""
+        tail = self._headers.get((choice.media_type, lang))
+        if tail is None:
+            tail = self._headers[(choice.media_type, lang)] = (
+                ("Content-Type", choice.media_type + _CHARSET),
+                ("Content-Language", lang),
+                *_COMMON_HEADERS,
+            )
+        framed = [tail[0], ("Content-Length", str(len(body))), *tail[1:]]
+        if csp is not None:
+            framed.append(("Content-Security-Policy", csp))
+            framed.append(_REFERRER_POLICY)
+        return RenderedError(
+            status, framed, b"" if head else body, choice.format, choice.media_type
+        )
+
     # -- HTML and text --------------------------------------------------------------------------
 
     def _page(
         self,
-        status: int,
+        page: _Page,
         lang: str,
         fmt: Format,
         request: RequestInfo,
         request_id: str,
+        *,
         detail: str | None,
         traceback: str | None,
         retry_after: int | None,
+        retry: str,
+        key: tuple[Any, ...],
         now: datetime | None,
     ) -> tuple[bytes, str | None]:
-        """The body of an HTML or text page and, for HTML, its Content-Security-Policy."""
+        """The body of an HTML or text page and, for HTML, its Content-Security-Policy.
+
+        ``page`` is a status code, or MAINTENANCE; ``retry`` is the advice on trying again, and
+        ``key`` what the page depends on besides the request's own values and the detail.
+        """
         request = _shown(request)
-        template, builtin = self._template(status, fmt)
-        context = self._context(status, lang, fmt)
+        template, builtin = self._template(page, fmt)
+        context = self._context(page, lang, fmt)
         info: StatusInfo = context["info"]
         detail = _text.printable(detail) if detail else None
         traceback = _text.printable(traceback) if traceback else None
-        values = _request_values(info, request_id, request, now, retry_after)
+        values = _request_values(info, request_id, request, now, retry, context["labels"])
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
@@ -298,19 +397,19 @@ class Renderer:
             and traceback is None
             and (detail is None or len(detail) <= _MEMO_DETAIL)
         ):
-            key = (status, lang, fmt, detail, retry_after, can_retry)
-            page = self.memo.get(key)
-            if page is None:
-                page = self._cut(
-                    template, status, lang, context, detail, retry_after, values, can_retry
+            memo_key = (*key, detail, can_retry)
+            cut = self.memo.get(memo_key)
+            if cut is None:
+                cut = self._cut(
+                    template, page, lang, context, detail, retry_after, values, can_retry
                 )
-                if page is not None:
-                    self.memo.put(key, page)
-            if page is not None:
-                return page.join(_slot_bytes(values, html=template is not None)), page.csp
+                if cut is not None:
+                    self.memo.put(memo_key, cut)
+            if cut is not None:
+                return cut.join(_slot_bytes(values, html=template is not None)), cut.csp
         if template is None:
             text = _text.render_text(
-                self._text_parts(status, lang),
+                self._text_parts(page, lang),
                 detail=detail,
                 retry=values[_RETRY],
                 support=values[_SUPPORT],
@@ -329,7 +428,7 @@ class Renderer:
     def _cut(
         self,
         template: jinja2.Template | None,
-        status: int,
+        page: _Page,
         lang: str,
         context: Mapping[str, Any],
         detail: str | None,
@@ -347,7 +446,7 @@ class Renderer:
             markers[_RETRY] = ""
         if template is None:
             before, after = _text.text_frame(
-                self._text_parts(status, lang), detail=detail, retry_line=markers[_RETRY]
+                self._text_parts(page, lang), detail=detail, retry_line=markers[_RETRY]
             )
             text = before + markers[_SUPPORT] + after
             return self._markers.cut(text, _text_bytes, None)
@@ -378,22 +477,27 @@ class Renderer:
         result["can_retry"] = can_retry
         return result
 
-    def _template(self, status: int, fmt: Format) -> tuple[jinja2.Template | None, bool]:
-        """The template for ``status`` in ``fmt`` and whether it is the unmodified built-in page.
+    def _template(self, page: _Page, fmt: Format) -> tuple[jinja2.Template | None, bool]:
+        """The template for ``page`` in ``fmt`` and whether it is the unmodified built-in page.
 
-        Most specific first: ``524.html``, ``5xx.html``, ``error.html``, then the built-in page. Plain
-        text has no built-in template (it is written by Python), hence ``None``.
+        Most specific first: ``524.html``, ``5xx.html``, ``error.html``, then the built-in page; for
+        the maintenance page ``maintenance.html``, then its built-in page. Plain text has no
+        built-in template (it is written by Python), hence ``None``.
         """
-        key = (status, fmt)
+        key = (page, fmt)
         found = self._templates.get(key)
         if found is None:
             ext = "html" if fmt is Format.HTML else "txt"
-            names = [f"{status}.{ext}", f"{class_key(status)}.{ext}", f"error.{ext}"]
+            if page == MAINTENANCE:
+                names, builtin_name = [f"maintenance.{ext}"], MAINTENANCE_TEMPLATE
+            else:
+                names = [f"{page}.{ext}", f"{class_key(page)}.{ext}", f"error.{ext}"]
+                builtin_name = BUILTIN_TEMPLATE
             if not self._has_user_templates:
                 names = []
             template: jinja2.Template | None = None
             if fmt is Format.HTML:
-                template = self._env.select_template([*names, BUILTIN_TEMPLATE])
+                template = self._env.select_template([*names, builtin_name])
             elif names:
                 try:
                     template = self._env.select_template(names)
@@ -402,66 +506,115 @@ class Renderer:
             found = self._templates[key] = (
                 template,
                 template is not None
-                and template.name == BUILTIN_TEMPLATE
+                and template.name == builtin_name
                 and not self._builtin_shadowed,
             )
         return found
 
-    def _context(self, status: int, lang: str, fmt: Format) -> dict[str, Any]:
+    def _context(self, page: _Page, lang: str, fmt: Format) -> dict[str, Any]:
         """The template values that depend only on the entry and the options (docs/templates.md)."""
-        key = (status, lang, fmt)
+        key = (page, lang, fmt)
         found = self._contexts.get(key)
         if found is None:
-            info = self._catalogue.get(status, lang)
-            found = self._contexts[key] = {
-                "format": fmt.value,
-                "lang": lang,
-                "labels": _text.LABELS,
-                "label_lang_attr": _label_lang_attr(lang),
-                "status": status,
-                "status_class": info.status_class,
-                "info": info,
-                "title": info.title,
-                "summary": info.summary,
-                "description": info.description,
-                "fault": info.fault.value,
-                "fault_caption": _text.FAULT_CAPTIONS[info.fault],
-                "route": _ROUTES[info.fault],
-                "causes": info.causes,
-                "visitor_fixes": info.visitor_fixes,
-                "developer_fixes": info.developer_fixes,
-                "other_meanings": info.other_meanings,
-                "spec": info.spec,
-                "spec_url": info.spec_url if _is_web_url(info.spec_url) else "",
-                "retryable": info.retryable,
-                "site_name": self._site_name,
-                "home_url": self._home_url,
-                "contact_url": self._contact_url,
-                "show_developer_info": self._show_developer_info,
-                # Per request; the defaults document the types.
-                "request": None,
-                "request_id": "",
-                "timestamp": "",
-                "detail": None,
-                "traceback": None,
-                "retry_after": None,
-                "retry_text": _text.retry_advice(info, None),
-                "can_retry": False,
-                "support_text": "",
-            }
+            if page == MAINTENANCE:
+                labels = self._catalogue.labels(lang)
+                info = self._maintenance_info(lang)
+                found = self._entry_context(info, fmt)
+                # The page's own words come in the page's language; nothing to mark.
+                found["labels"] = labels
+                found["label_lang_attr"] = Markup("")
+                found["fault"] = MAINTENANCE
+                found["fault_caption"] = labels["fault_maintenance"]
+                found["route"] = _text.closed_route(labels)
+                found["status_url"] = self._status_url
+                found["retry_text"] = ""
+            else:
+                found = self._entry_context(self._catalogue.get(page, lang), fmt)
+            self._contexts[key] = found
         return found
 
-    def _text_parts(self, status: int, lang: str) -> _text.TextParts:
-        key = (status, lang)
+    def _entry_context(self, info: StatusInfo, fmt: Format) -> dict[str, Any]:
+        """An error page's context for ``info``, the per-request values at their defaults."""
+        return {
+            "format": fmt.value,
+            "lang": info.locale,
+            "labels": _text.LABELS,
+            "label_lang_attr": _label_lang_attr(info.locale),
+            "status": info.code,
+            "status_class": info.status_class,
+            "info": info,
+            "title": info.title,
+            "summary": info.summary,
+            "description": info.description,
+            "fault": info.fault.value,
+            "fault_caption": _text.FAULT_CAPTIONS[info.fault],
+            "route": _ROUTES[info.fault],
+            "causes": info.causes,
+            "visitor_fixes": info.visitor_fixes,
+            "developer_fixes": info.developer_fixes,
+            "other_meanings": info.other_meanings,
+            "spec": info.spec,
+            "spec_url": info.spec_url if _is_web_url(info.spec_url) else "",
+            "retryable": info.retryable,
+            "site_name": self._site_name,
+            "home_url": self._home_url,
+            "contact_url": self._contact_url,
+            "status_url": self._status_url if info.code // 100 == 5 else None,
+            "show_developer_info": self._show_developer_info,
+            # Per request; the defaults document the types.
+            "request": None,
+            "request_id": "",
+            "timestamp": "",
+            "detail": None,
+            "traceback": None,
+            "retry_after": None,
+            "retry_text": _text.retry_advice(info, None),
+            "can_retry": False,
+            "support_text": "",
+        }
+
+    def _maintenance_info(self, lang: str) -> StatusInfo:
+        """The maintenance page as an entry: 503's facts, in the words of the catalogue's labels."""
+        labels = self._catalogue.labels(lang)
+        return replace(
+            self._catalogue.get(503, lang),
+            title=labels["maintenance_title"],
+            summary=labels["maintenance_summary"],
+            description=labels["maintenance_description"],
+            causes=(),
+            visitor_fixes=(labels["maintenance_visitor_fix"],),
+            developer_fixes=(),
+            other_meanings=(),
+            # Which RFC defines 503 is no help to someone waiting for the site to reopen.
+            spec="",
+            spec_url="",
+            retryable=True,
+            locale=lang,
+        )
+
+    def _text_parts(self, page: _Page, lang: str) -> _text.TextParts:
+        key = (page, lang)
         found = self._texts.get(key)
         if found is None:
-            found = self._texts[key] = _text.text_parts(
-                self._catalogue.get(status, lang),
-                show_developer_info=self._show_developer_info,
-                site_name=self._site_name,
-                home_url=self._home_url,
-                contact_url=self._contact_url,
-            )
+            if page == MAINTENANCE:
+                found = _text.maintenance_text_parts(
+                    self._maintenance_info(lang),
+                    self._catalogue.labels(lang),
+                    site_name=self._site_name,
+                    home_url=self._home_url,
+                    contact_url=self._contact_url,
+                    status_url=self._status_url,
+                )
+            else:
+                found = _text.text_parts(
+                    self._catalogue.get(page, lang),
+                    show_developer_info=self._show_developer_info,
+                    site_name=self._site_name,
+                    home_url=self._home_url,
+                    contact_url=self._contact_url,
+                    status_url=self._status_url if page // 100 == 5 else None,
+                )
+            self._texts[key] = found
         return found
 
     def _sample_builtin_page(self) -> str:
@@ -490,6 +643,7 @@ class Renderer:
                 type_uri=self._problem_type.format(code=status),
                 has_instance=self._problem_instance is not None,
                 show_developer_info=self._show_developer_info,
+                status_url=self._status_url if status // 100 == 5 else None,
             )
         problem = base.copy()
         if detail:
@@ -500,6 +654,41 @@ class Renderer:
             del problem["retry_after"]
         else:
             problem["retry_after"] = retry_after
+        problem["request_id"] = request_id
+        return problem
+
+    def _maintenance_problem(
+        self,
+        lang: str,
+        request: RequestInfo,
+        request_id: str,
+        message: str | None,
+        retry_after: int | None,
+        until: datetime | None,
+    ) -> dict[str, Any]:
+        key = (MAINTENANCE, lang)
+        base = self._problems.get(key)
+        if base is None:
+            base = self._problems[key] = _problem.maintenance_problem(
+                self._catalogue.get(503, lang),
+                self._catalogue.labels(lang),
+                type_uri=self._problem_type.format(code=503),
+                has_instance=self._problem_instance is not None,
+                status_url=self._status_url,
+            )
+        problem = base.copy()
+        if message:
+            problem["detail"] = message
+        if self._problem_instance is not None:
+            problem["instance"] = self._instance(request_id, request.path)
+        if retry_after is None:
+            del problem["retry_after"]
+        else:
+            problem["retry_after"] = retry_after
+        if until is None:
+            del problem["until"]
+        else:
+            problem["until"] = _timestamp(until)
         problem["request_id"] = request_id
         return problem
 
@@ -548,6 +737,20 @@ class Renderer:
 _HTML_CHOICE: Final = FormatChoice(Format.HTML, "text/html")
 
 
+def _as_get(request: RequestInfo) -> RequestInfo:
+    """HEAD gets the page a GET would get, so Content-Length is that of the GET body."""
+    return replace(request, method="GET") if request.method == "HEAD" else request
+
+
+def _checked_seconds(retry_after: int | None) -> int | None:
+    """A wait in seconds the page may repeat; anything else is not shown at all."""
+    if retry_after is not None and (
+        isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
+    ):
+        return None
+    return retry_after
+
+
 def _shown(request: RequestInfo) -> RequestInfo:
     """The request as pages show it, made printable once.
 
@@ -574,7 +777,8 @@ def _request_values(
     request_id: str,
     request: RequestInfo,
     now: datetime | None,
-    retry_after: int | None,
+    retry: str,
+    labels: Mapping[str, str],
 ) -> tuple[str, ...]:
     """A request's own values as a page shows them, in the order of _memo.SLOTS.
 
@@ -590,8 +794,8 @@ def _request_values(
         timestamp,
         _text.shorten(method, 20),
         _text.shorten(request.path),
+        labels,
     )
-    retry = _text.retry_advice(info, retry_after)
     return (rid, timestamp, method, request.path, request.query, support, retry)
 
 
@@ -667,6 +871,28 @@ def _utc_now() -> str:
     text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
     _last_second = (second, text)
     return text
+
+
+def _utc(now: datetime | None) -> datetime:
+    """``now`` in UTC (a naive one is taken to be UTC already), or the current time."""
+    if now is None:
+        return datetime.now(timezone.utc)
+    return (
+        now.astimezone(timezone.utc) if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+    )
+
+
+def _clock(when: datetime, now: datetime) -> str:
+    """A UTC clock time to come back at: ``14:05`` today, ``2026-12-08 14:05`` on another day.
+
+    Rounded up to the minute: a visitor told 14:05 for work that ends at 14:05:30 comes back early.
+    """
+    when = _utc(when)
+    if when.second or when.microsecond:
+        when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    if when.date() == now.date():
+        return f"{when.hour:02d}:{when.minute:02d}"
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d} {when.hour:02d}:{when.minute:02d}"
 
 
 def _timestamp(now: datetime) -> str:
