@@ -1382,7 +1382,8 @@ async def test_concurrent_requests_share_no_state() -> None:
     assert (fast.starts[0]["status"], fast.body) == (200, b"done")
     assert slow.starts[0]["status"] == 503
     assert slow.body != b"done"
-    assert set(vars(middleware)) == {"app", "handler"}
+    # Options and the maintenance switch only; nothing about a request.
+    assert set(vars(middleware)) == {"app", "handler", "maintenance", "_switch"}
 
 
 # -- framework exception handlers ----------------------------------------------------------------

@@ -13,6 +13,12 @@ from typing import Any, Final, Literal, TypedDict
 
 from friendly_errors._types import ASGIApp, Message, Receive, Scope, Send
 from friendly_errors.core import ANSWERED_KEY, DetailCollector, ErrorHandler
+from friendly_errors.maintenance import (
+    WEBSOCKET_REASON,
+    WEBSOCKET_TRY_AGAIN_LATER,
+    Maintenance,
+    MaintenanceState,
+)
 from friendly_errors.rendering import RenderedError, RequestInfo
 
 __all__ = ["FriendlyErrorsMiddleware"]
@@ -30,6 +36,16 @@ class _ResponseBody(TypedDict):
     type: Literal["http.response.body"]
     body: bytes
     more_body: bool
+
+
+class _WebSocketAccept(TypedDict):
+    type: Literal["websocket.accept"]
+
+
+class _WebSocketClose(TypedDict):
+    type: Literal["websocket.close"]
+    code: int
+    reason: str
 
 
 # Where one response stands.
@@ -57,12 +73,24 @@ class FriendlyErrorsMiddleware:
             app = options.pop("app")
         self.app: ASGIApp = app
         self.handler = ErrorHandler(**options)
+        self.maintenance: Maintenance | None = self.handler.maintenance
+        # The one thing every request reads when maintenance is configured (#13).
+        self._switch = None if self.maintenance is None else self.maintenance.switch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            # Lifespan and websocket traffic is none of our business, and must not pay for us.
+            if scope["type"] == "websocket" and self._switch is not None:
+                state = self._switch.state
+                if state is not None and await self._refused(state, scope, receive, send):
+                    return
+            # Lifespan traffic, and websockets but during maintenance, are none of our business.
             await self.app(scope, receive, send)
             return
+        switch = self._switch
+        if switch is not None:
+            state = switch.state
+            if state is not None and await self._closed(state, scope, send):
+                return
         responder = _Responder(self.handler, scope, receive, send)
         try:
             await self.app(scope, responder.receive, responder.send)
@@ -72,6 +100,44 @@ class FriendlyErrorsMiddleware:
         else:
             if responder.state is not _PASSING:
                 await responder.returned()
+
+    async def _closed(self, state: MaintenanceState, scope: Scope, send: Send) -> bool:
+        """Answer for the maintenance mode when it does not let the request through (#13)."""
+        assert self.maintenance is not None
+        secure = scope.get("scheme") == "https"
+        reply = self.maintenance.reply(state, request_info(scope), secure=secure)
+        if reply is None:
+            return False
+        if reply.request_id is not None:
+            scope[ANSWERED_KEY] = reply.request_id
+        try:
+            await send_response(send, reply.status, reply.headers, reply.body)
+        except OSError:
+            logger.debug("Client went away before the maintenance page")
+        return True
+
+    async def _refused(
+        self, state: MaintenanceState, scope: Scope, receive: Receive, send: Send
+    ) -> bool:
+        """Close a websocket with 1013, Try Again Later, unless maintenance lets it through.
+
+        Accepted first: a close before the accept reaches the client as a bare HTTP 403, which
+        says nothing about coming back (ASGI websocket spec, "Close - send event").
+        """
+        assert self.maintenance is not None
+        if self.maintenance.admits(state, scope["path"], request_headers(scope)):
+            return False
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            accept: _WebSocketAccept = {"type": "websocket.accept"}
+            close: _WebSocketClose = {
+                "type": "websocket.close",
+                "code": WEBSOCKET_TRY_AGAIN_LATER,
+                "reason": WEBSOCKET_REASON,
+            }
+            await send(accept)
+            await send(close)
+        return True
 
 
 class _Responder:
@@ -253,25 +319,30 @@ class _Responder:
                 await pending
 
     async def _send_page(self, rendered: RenderedError) -> None:
-        # Sent exactly as rendered: the renderer frames the body itself (Content-Length, and an
-        # empty body for HEAD), so nothing here can contradict it.
-        start: _ResponseStart = {
-            "type": "http.response.start",
-            "status": rendered.status,
-            "headers": encode_headers(rendered.headers),
-        }
-        body: _ResponseBody = {
-            "type": "http.response.body",
-            "body": rendered.body,
-            "more_body": False,
-        }
         try:
-            await self.server_send(start)
-            await self.server_send(body)
+            await send_response(self.server_send, rendered.status, rendered.headers, rendered.body)
         except OSError:
             # The client is gone; the error was real all the same and is still reported.
             self.disconnected = True
             logger.debug("Client went away before the error page")
+
+
+async def send_response(
+    send: Send, status: int, headers: list[tuple[str, str]], body: bytes
+) -> None:
+    """Send a whole response in two messages, exactly as the core framed it.
+
+    The core sets Content-Length and leaves the body empty for HEAD, so nothing here can
+    contradict it. Raises OSError when the client has gone.
+    """
+    start: _ResponseStart = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": encode_headers(headers),
+    }
+    message: _ResponseBody = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(start)
+    await send(message)
 
 
 def request_headers(scope: Scope) -> dict[str, str]:

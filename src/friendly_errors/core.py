@@ -18,7 +18,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from friendly_errors import _bypass
 from friendly_errors.catalogue import Catalogue
+from friendly_errors.maintenance import Maintenance, MaintenanceFile, MaintenanceSource
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import RenderedError, Renderer, RequestInfo
 
@@ -181,6 +183,7 @@ class ErrorHandler:
         site_name: str | None = None,
         home_url: str | None = None,
         contact_url: str | None = None,
+        status_url: str | None = None,
         show_developer_info: bool = True,
         on_error: OnError | None = None,
         request_id_headers: Sequence[str] = DEFAULT_REQUEST_ID_HEADERS,
@@ -191,6 +194,9 @@ class ErrorHandler:
         problem_type: str = "about:blank",
         problem_instance: str | None = None,
         frame_ancestors: str = "'none'",
+        maintenance_file: str | os.PathLike[str] | None = None,
+        maintenance: MaintenanceSource | None = None,
+        maintenance_bypass_max_age: int = _bypass.DEFAULT_MAX_AGE,
     ) -> None:
         if catalogue is None:
             catalogue = Catalogue.default()
@@ -229,6 +235,7 @@ class ErrorHandler:
             site_name=site_name,
             home_url=home_url,
             contact_url=contact_url,
+            status_url=status_url,
             show_developer_info=show_developer_info,
             problem_type=problem_type,
             problem_instance=problem_instance,
@@ -236,6 +243,17 @@ class ErrorHandler:
         )
         # Per status: the headers the catalogue says still matter when its response is replaced.
         self._matters: dict[int, frozenset[str]] = {}
+        source = _maintenance_source(maintenance_file, maintenance)
+        #: Planned downtime (#13): None unless ``maintenance_file`` or ``maintenance`` is given.
+        self.maintenance = (
+            None
+            if source is None
+            else Maintenance(
+                source,
+                handler=self,
+                bypass_max_age=_check_max_age(maintenance_bypass_max_age),
+            )
+        )
 
     # -- decisions on the response --------------------------------------------------------------
 
@@ -467,6 +485,41 @@ def _merge_vary(ours: str, theirs: list[str]) -> str:
 def _seconds(value: str) -> int | None:
     value = value.strip()
     return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _maintenance_source(
+    maintenance_file: str | os.PathLike[str] | None, maintenance: MaintenanceSource | None
+) -> MaintenanceSource | None:
+    """The source of the maintenance state: the file, or the object given; at most one of them."""
+    if maintenance_file is not None and maintenance is not None:
+        raise ValueError("give maintenance_file or maintenance, not both")
+    if maintenance is not None:
+        if not isinstance(maintenance, MaintenanceSource) or not callable(maintenance.current):
+            raise TypeError(
+                "maintenance must be a source of the maintenance state: an object with a "
+                f"current() method returning a MaintenanceState or None, not {maintenance!r:.80}"
+            )
+        return maintenance
+    if maintenance_file is None:
+        return None
+    if not isinstance(maintenance_file, (str, os.PathLike)):
+        raise TypeError(f"maintenance_file must be a path, not {type(maintenance_file).__name__}")
+    directory = os.path.dirname(os.path.abspath(maintenance_file))
+    if not os.path.isdir(directory):
+        # A typo here would leave the site open whatever `friendly-errors down` writes.
+        raise ValueError(
+            f"maintenance_file: {os.fspath(maintenance_file)!r} is in a directory that does "
+            f"not exist ({directory!r})"
+        )
+    return MaintenanceFile(maintenance_file)
+
+
+def _check_max_age(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"maintenance_bypass_max_age must be a number of seconds above 0, got {value!r}"
+        )
+    return value
 
 
 def _check_bool(name: str, value: object) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from friendly_errors.core import ANSWERED_KEY, DetailCollector, ErrorHandler
+from friendly_errors.maintenance import Maintenance, MaintenanceState
 from friendly_errors.rendering import RenderedError, RequestInfo
 
 if TYPE_CHECKING:
@@ -67,8 +68,18 @@ class FriendlyErrorsWSGIMiddleware:
         self.app = app
         self.handler = ErrorHandler(**options)
         self.propagate_exceptions = propagate_exceptions
+        self.maintenance: Maintenance | None = self.handler.maintenance
+        # The one thing every request reads when maintenance is configured (#13).
+        self._switch = None if self.maintenance is None else self.maintenance.switch
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        switch = self._switch
+        if switch is not None:
+            state = switch.state
+            if state is not None:
+                answered = self._closed(state, environ, start_response)
+                if answered is not None:
+                    return answered
         exchange = _Exchange(self.handler, environ, start_response)
         try:
             body = self.app(environ, exchange.start_response)
@@ -83,6 +94,20 @@ class FriendlyErrorsWSGIMiddleware:
             # The app's own iterable goes back untouched, so wsgi.file_wrapper keeps its sendfile.
             return body
         return exchange.returned(body)
+
+    def _closed(
+        self, state: MaintenanceState, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> list[bytes] | None:
+        """The maintenance mode's answer, or None when it lets the request through (#13)."""
+        assert self.maintenance is not None
+        secure = environ.get("wsgi.url_scheme") == "https"
+        reply = self.maintenance.reply(state, request_info(environ), secure=secure)
+        if reply is None:
+            return None
+        if reply.request_id is not None:
+            environ[ANSWERED_KEY] = reply.request_id
+        start_response(_status_line(self.handler, reply.status), reply.headers)
+        return [reply.body]
 
     def _propagates(self) -> bool:
         propagate = self.propagate_exceptions
