@@ -5,7 +5,8 @@ line on stderr and a non-zero exit, never a traceback: this is a tool people run
 already broken.
 
 ``demo``, ``export`` and ``serve`` import what they need when they run, so ``explain`` stays quick and
-works without the ``server`` extra.
+works without the ``server`` extra. ``down`` and ``up`` switch the maintenance mode of every middleware
+that points at the same file (#13).
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ import dataclasses
 import json
 import logging
 import os
+import re
+import secrets
 import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
 from friendly_errors.catalogue import Catalogue, CatalogueError, Fault, StatusInfo
+
+if TYPE_CHECKING:
+    from friendly_errors.maintenance import MaintenanceState
 
 __all__ = ["main"]
 
@@ -35,6 +42,10 @@ _FAULT_LABELS = {
 
 class UsageError(Exception):
     """A mistake in what the user typed; reported as one line with exit status 2."""
+
+
+class CommandError(Exception):
+    """What the user asked for could not be done (a file not writable); one line, exit status 1."""
 
 
 def parse_code(value: str) -> int:
@@ -268,6 +279,117 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The shortest secret ``--secret`` takes: the bypass path is a password, and a short one is guessed.
+MIN_SECRET = 16
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    from friendly_errors.maintenance import MaintenanceFile, MaintenanceState
+
+    now = datetime.now(timezone.utc)
+    until = _parse_until(args.until, now) if args.until is not None else None
+    retry_after = None
+    if args.retry_after is not None:
+        text = args.retry_after.strip()
+        if not text.isdigit() or len(text) > 9:
+            raise UsageError(f"--retry-after: {args.retry_after!r} is not a number of seconds")
+        retry_after = int(text)
+    for path in args.allow or ():
+        if not path.startswith("/") or any(char.isspace() for char in path) or "?" in path:
+            raise UsageError(f"--allow: {path!r} is not a path (it must start with /)")
+    secret = _secret(args)
+    state = MaintenanceState(
+        message=args.message.strip() or None if args.message is not None else None,
+        retry_after=retry_after,
+        until=until,
+        allow_paths=tuple(args.allow or ()),
+        secret=secret,
+    )
+    target = MaintenanceFile(args.file)
+    try:
+        target.write(state)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from None
+    print(f"Maintenance is on: wrote {args.file}")
+    for line in _describe(state, now):
+        print(f"  {line}")
+    print("Every middleware with this maintenance_file shows the maintenance page within a second;")
+    print(f"`friendly-errors up {args.file}` opens the site again.")
+    return 0
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from friendly_errors.maintenance import MaintenanceFile
+
+    try:
+        removed = MaintenanceFile(args.file).remove()
+    except OSError as exc:
+        raise CommandError(f"cannot remove {args.file}: {exc.strerror or exc}") from None
+    if removed:
+        print(f"Maintenance is off: removed {args.file}; requests reach the app within a second.")
+    else:
+        print(f"Maintenance was already off: {args.file} does not exist.")
+    return 0
+
+
+def _parse_until(value: str, now: datetime) -> datetime:
+    """``--until``: ``HH:MM`` (the next such time in UTC) or a date and time (UTC unless it says)."""
+    from friendly_errors.maintenance import parse_time
+
+    text = value.strip()
+    parts = text.split(":")
+    if len(parts) == 2 and all(p.isdigit() and len(p) == 2 for p in parts):
+        hour, minute = int(parts[0]), int(parts[1])
+        if hour > 23 or minute > 59:
+            raise UsageError(f"--until: {value!r} is not a time of day")
+        until = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return until if until > now else until + timedelta(days=1)
+    try:
+        until = parse_time(text)
+    except ValueError:
+        raise UsageError(
+            f"--until: {value!r} is not a time (give HH:MM in UTC, or a date and time such as "
+            "2026-05-09T14:30Z)"
+        ) from None
+    if until <= now:
+        raise UsageError(f"--until: {value!r} is in the past")
+    return until
+
+
+def _secret(args: argparse.Namespace) -> str | None:
+    if args.with_secret:
+        return secrets.token_urlsafe(24)
+    if args.secret is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9._~-]+", args.secret):
+        raise UsageError("--secret: use letters, digits and - . _ ~ only (it becomes a path)")
+    if len(args.secret) < MIN_SECRET:
+        raise UsageError(
+            f"--secret: use at least {MIN_SECRET} characters, or --with-secret for a random one"
+        )
+    return str(args.secret)
+
+
+def _describe(state: MaintenanceState, now: datetime) -> list[str]:
+    """What ``down`` did, a line per setting, for the operator to check at a glance."""
+    from friendly_errors._text import duration
+
+    lines = [f"message:     {state.message or '(none)'}"]
+    if state.until is not None:
+        left = duration(int((state.until - now).total_seconds()))
+        lines.append(f"until:       {state.until:%Y-%m-%d %H:%M} UTC (in {left})")
+    elif state.retry_after is not None:
+        lines.append(f"retry after: {state.retry_after} seconds")
+    else:
+        lines.append("retry after: not given (clients are asked to wait the 503 default, 120 s)")
+    lines.append(f"let through: {', '.join(state.allow_paths) or '(none)'}")
+    if state.secret is not None:
+        lines.append(f"bypass path: /{state.secret}")
+        lines.append("             (open it on the site to let that browser through; it is a")
+        lines.append("             password: keep it private, and run `down` again to change it)")
+    return lines
+
+
 def _width() -> int:
     return max(40, min(80, shutil.get_terminal_size((80, 24)).columns))
 
@@ -372,6 +494,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", default="8080", help="the port to listen on (default: 8080)")
     serve.set_defaults(handler=_cmd_serve)
+
+    down = sub.add_parser(
+        "down",
+        help="switch maintenance mode on: write the file the middlewares' maintenance_file names",
+        description="Write FILE atomically; every middleware with maintenance_file=FILE answers "
+        "with the maintenance page (503, Retry-After) within a second, in every worker.",
+    )
+    down.add_argument("file", metavar="FILE", help="the maintenance_file of the middlewares")
+    down.add_argument("--message", metavar="TEXT", help="shown to visitors on the page")
+    when = down.add_mutually_exclusive_group()
+    when.add_argument(
+        "--retry-after", metavar="SECONDS", help="how long clients should wait (Retry-After)"
+    )
+    when.add_argument(
+        "--until",
+        metavar="TIME",
+        help="when the work should end: HH:MM in UTC, or a date and time such as 2026-05-09T14:30Z",
+    )
+    down.add_argument(
+        "--allow",
+        action="extend",
+        nargs="+",
+        metavar="PATH",
+        help="paths that still reach the app, such as /health; /api/* for a prefix",
+    )
+    bypass = down.add_mutually_exclusive_group()
+    bypass.add_argument(
+        "--secret",
+        metavar="VALUE",
+        help=f"a bypass: /VALUE lets a browser through (at least {MIN_SECRET} characters)",
+    )
+    bypass.add_argument(
+        "--with-secret", action="store_true", help="a bypass with a random secret, printed"
+    )
+    down.set_defaults(handler=_cmd_down)
+
+    up = sub.add_parser("up", help="switch maintenance mode off: remove the file")
+    up.add_argument("file", metavar="FILE", help="the maintenance_file of the middlewares")
+    up.set_defaults(handler=_cmd_up)
     return parser
 
 
@@ -383,6 +544,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, CatalogueError) as exc:
         print(f"friendly-errors: error: {exc}", file=sys.stderr)
         return 2
+    except CommandError as exc:
+        print(f"friendly-errors: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
