@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import json
+import os
 import runpy
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from friendly_errors.cli import main
+from friendly_errors.maintenance import MaintenanceFile
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -174,3 +177,169 @@ def test_python_dash_m_runs_the_same_command(
         runpy.run_module("friendly_errors", run_name="__main__")
     assert exc_info.value.code == 0
     assert capsys.readouterr().out.startswith("504 Gateway Timeout")
+
+
+# -- down and up (#13) --------------------------------------------------------------------------
+
+
+def test_down_writes_the_state_and_says_what_it_did(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "maintenance.json"
+    code, out, err = run(
+        capsys,
+        "down",
+        str(target),
+        "--message",
+        "Upgrading the database.",
+        "--retry-after",
+        "1800",
+        "--allow",
+        "/health",
+        "/api/status*",
+        "--secret",
+        "a-long-enough-secret-42",
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(target.read_text()) == {
+        "message": "Upgrading the database.",
+        "retry_after": 1800,
+        "allow_paths": ["/health", "/api/status*"],
+        "secret": "a-long-enough-secret-42",
+    }
+    assert out.startswith(f"Maintenance is on: wrote {target}\n")
+    assert "  message:     Upgrading the database.\n" in out
+    assert "  retry after: 1800 seconds\n" in out
+    assert "  let through: /health, /api/status*\n" in out
+    assert "  bypass path: /a-long-enough-secret-42\n" in out
+    assert "password" in out
+    # The middleware reads back what the command wrote.
+    state = MaintenanceFile(target).current()
+    assert state is not None and state.problems == () and state.retry_after == 1800
+
+
+def test_down_with_a_random_secret_prints_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "m.json"
+    run(capsys, "down", str(target), "--with-secret")
+    first = json.loads(target.read_text())["secret"]
+    _, out, _ = run(capsys, "down", str(target), "--with-secret")
+    second = json.loads(target.read_text())["secret"]
+    assert len(first) >= 32 and first != second
+    assert f"bypass path: /{second}\n" in out
+    # Not world-writable, and readable by the app's user: the umask's permissions, not mkstemp's.
+    mode = target.stat().st_mode & 0o777
+    assert mode & 0o044 == 0o044 or mode == 0o666 & ~_umask()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left behind
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.parametrize(
+    ("until", "expected"),
+    [
+        pytest.param("2999-12-31T23:30Z", "2999-12-31T23:30:00Z", id="iso-z"),
+        pytest.param("2999-12-31 23:30", "2999-12-31T23:30:00Z", id="naive-is-utc"),
+        pytest.param("2999-12-31T23:30+01:00", "2999-12-31T22:30:00Z", id="offset"),
+    ],
+)
+def test_down_until_a_time(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, until: str, expected: str
+) -> None:
+    target = tmp_path / "m.json"
+    code, out, _ = run(capsys, "down", str(target), "--until", until)
+    assert code == 0
+    assert json.loads(target.read_text()) == {"retry_after": expected}
+    assert f"  until:       {expected[:10]} {expected[11:16]} UTC (in about " in out
+
+
+def test_down_until_a_clock_time_means_the_next_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "m.json"
+    now = datetime.now(timezone.utc)
+    soon = (now + timedelta(minutes=2)).strftime("%H:%M")
+    earlier = (now - timedelta(minutes=2)).strftime("%H:%M")
+    for clock, at_most in ((soon, timedelta(minutes=3)), (earlier, timedelta(days=1))):
+        run(capsys, "down", str(target), "--until", clock)
+        until = datetime.fromisoformat(
+            json.loads(target.read_text())["retry_after"].replace("Z", "+00:00")
+        )
+        assert now < until <= now + at_most
+        assert until.strftime("%H:%M") == clock
+
+
+def test_up_removes_the_file_and_is_idempotent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "m.json"
+    run(capsys, "down", str(target))
+    assert json.loads(target.read_text()) == {}
+    code, out, _ = run(capsys, "up", str(target))
+    assert code == 0 and not target.exists()
+    assert out == f"Maintenance is off: removed {target}; requests reach the app within a second.\n"
+    code, out, _ = run(capsys, "up", str(target))
+    assert code == 0
+    assert out == f"Maintenance was already off: {target} does not exist.\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--retry-after", "ten"], "--retry-after: 'ten' is not a number", id="words"),
+        pytest.param(["--retry-after", "-5"], "--retry-after: '-5' is not a number", id="negative"),
+        pytest.param(["--until", "tomorrow"], "--until: 'tomorrow' is not a time", id="until-words"),
+        pytest.param(["--until", "25:00"], "--until: '25:00' is not a time of day", id="until-25h"),
+        pytest.param(["--until", "2001-01-01T00:00Z"], "is in the past", id="until-past"),
+        pytest.param(["--allow", "health"], "--allow: 'health' is not a path", id="relative"),
+        pytest.param(["--secret", "short"], "at least 16 characters", id="short-secret"),
+        pytest.param(
+            ["--secret", "has a space in it, quite long"], "letters, digits", id="secret-space"
+        ),
+    ],
+)  # fmt: skip
+def test_down_with_a_bad_argument_is_one_line_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
+) -> None:
+    target = tmp_path / "m.json"
+    code, out, err = run(capsys, "down", str(target), *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith("friendly-errors: error: ") and message in err
+    assert err.count("\n") == 1
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(("command", "verb"), [("down", "write"), ("up", "remove")])
+def test_an_unwritable_place_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, verb: str
+) -> None:
+    # A path through a regular file fails for root too, where permissions would not.
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    target = blocker / "m.json"
+    code, out, err = run(capsys, command, str(target))
+    assert (code, out) == (1, "")
+    assert err == f"friendly-errors: error: cannot {verb} {target}: Not a directory\n"
+
+
+def test_up_on_a_directory_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "m.json"
+    target.mkdir()
+    code, out, err = run(capsys, "up", str(target))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"friendly-errors: error: cannot remove {target}: ")
+    assert err.count("\n") == 1
+
+
+def test_retry_after_and_until_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc_info:
+        main(["down", "m.json", "--retry-after", "60", "--until", "10:00"])
+    assert exc_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

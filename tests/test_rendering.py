@@ -1388,3 +1388,276 @@ def test_a_lone_surrogate_in_catalogue_text_survives_a_repeated_page() -> None:
     assert not repeated.fallback
     assert repeated.body == first.body
     assert "Odd \ufffd".encode() in repeated.body
+
+
+# -- the maintenance page (#13) -------------------------------------------------------------------
+
+UNTIL = NOW + timedelta(minutes=30, seconds=20)
+
+
+def maintenance(r: Renderer, accept: str | None = CHROME_ACCEPT, **kwargs: Any) -> RenderedError:
+    method = kwargs.pop("method", "GET")
+    headers = kwargs.pop("headers", {})
+    kwargs.setdefault("request_id", "req-1")
+    kwargs.setdefault("now", NOW)
+    return r.render_maintenance(request(accept, method, "/orders/42", **headers), **kwargs)
+
+
+def test_the_maintenance_page_says_planned_work_not_a_failure(renderer: Renderer) -> None:
+    rendered = maintenance(
+        renderer, message="Upgrading the database.", retry_after=1820, until=UNTIL
+    )
+    body = text_of(rendered)
+    assert rendered.status == 503
+    assert '<h1><span class="code">503</span> Down for Maintenance</h1>' in body
+    assert '<p class="tag">Under maintenance</p>' in body
+    assert '<body class="fault-maintenance">' in body
+    assert "The website is closed for planned maintenance and will be back soon." in body
+    assert "Nothing is broken, and nothing you did caused this." in body
+    assert '<p class="note-label">Message from the team</p>' in body
+    assert '<p class="detail">Upgrading the database.</p>' in body
+    # The server is closed, not failed; the caption is a statement, not "Where it failed".
+    assert 'class="node is-maintenance"' in body and 'class="node is-failed"' not in body
+    assert '<span class="state">Under maintenance</span>' in body
+    assert ">At the server, on purpose." in body and "Where it failed" not in body
+    # When to come back: 08:05:45 rounds up to the minute, and in words.
+    assert "The work should be finished by 08:06 UTC." in body
+    assert "try again in about 30 minutes" in body
+    # Nothing for developers, no RFC: this is not an error to debug.
+    assert "For developers and admins" not in body and "RFC 9110" not in body
+    assert "Status:     503 Down for Maintenance" in body
+    assert header(rendered, "Content-Security-Policy") == (
+        f"default-src 'none'; style-src {' '.join(_style_hashes(body))}; img-src data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+    assert len(rendered.body) < 20_000
+
+
+@pytest.mark.parametrize(
+    ("until", "clock"),
+    [
+        pytest.param(NOW + timedelta(hours=1), "08:36", id="same-day"),
+        pytest.param(NOW.replace(hour=23, minute=59, second=1), "2026-05-10 00:00", id="rounds-up"),
+        pytest.param(NOW + timedelta(days=1), "2026-05-10 07:36", id="another-day"),
+    ],
+)
+def test_the_end_is_a_utc_clock_time(renderer: Renderer, until: datetime, clock: str) -> None:
+    rendered = maintenance(renderer, "text/plain", retry_after=60, until=until)
+    assert f"finished by {clock} UTC" in text_of(rendered)
+
+
+def test_without_an_end_time_the_page_promises_none(renderer: Renderer) -> None:
+    body = text_of(maintenance(renderer, retry_after=120))
+    assert "should be finished" not in body and 'class="retry"' not in body
+    assert "Come back a little later" in body
+
+
+def test_the_wait_in_words_only_where_the_language_has_them() -> None:
+    """``{duration}`` is English; a language whose retry_wait uses ``{time}`` says the time once."""
+    catalogue = Catalogue.default().extend(
+        {
+            "labels": {
+                "maintenance_until": "Fin prévue à {time} UTC.",
+                "retry_wait": "Réessayez après {time} UTC.",
+            }
+        },
+        locale="fr",
+    )
+    r = Renderer(catalogue=catalogue)
+    french = maintenance(
+        r, "text/plain", retry_after=1820, until=UNTIL, headers={"accept_language": "fr"}
+    )
+    assert header(french, "Content-Language") == "fr"
+    assert "Fin prévue à 08:06 UTC." in text_of(french) and "Réessayez" not in text_of(french)
+    english = " ".join(text_of(maintenance(r, "text/plain", retry_after=1820, until=UNTIL)).split())
+    assert "finished by 08:06 UTC. This should be temporary: try again in about 30" in english
+
+
+def test_the_maintenance_page_speaks_the_catalogues_words() -> None:
+    catalogue = Catalogue.default().extend(
+        {
+            "labels": {
+                "maintenance_title": "Fermé pour travaux",
+                "maintenance_message": "Le mot de l'équipe",
+                "state_maintenance": "En travaux",
+                "what_happened": "Ce qui se passe",
+                "status": "Statut",
+                "request_id": "Identifiant de la requête",
+            }
+        },
+        locale="fr",
+    )
+    rendered = maintenance(
+        Renderer(catalogue=catalogue), message="Bientôt.", headers={"accept_language": "fr"}
+    )
+    body = text_of(rendered)
+    assert '<html lang="fr">' in body
+    assert "Fermé pour travaux" in body and "Le mot de l&#39;équipe" in body
+    # The labels are in the page's language: no lang="en" marks.
+    assert '<h2 id="what-happened">Ce qui se passe</h2>' in body and ' lang="en"' not in body
+    # The support block stays aligned whatever the labels' lengths.
+    support = re.search(r'<pre class="copy">(.*?)</pre>', body, re.DOTALL)
+    assert support is not None
+    lines = support.group(1).splitlines()
+    assert lines[0].startswith("Statut:") and lines[1].startswith("Identifiant de la requête:")
+    assert len({re.match(r"[^:]*:\s*", line).end() for line in lines}) == 1  # type: ignore[union-attr]
+
+
+def test_maintenance_problem_members(renderer: Renderer) -> None:
+    problem = json.loads(
+        maintenance(
+            Renderer(problem_instance="urn:req:{request_id}", status_url="/status"),
+            "application/problem+json",
+            message="Upgrading.",
+            retry_after=1820,
+            until=UNTIL,
+        ).body
+    )
+    assert problem == {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "Upgrading.",
+        "instance": "urn:req:req-1",
+        "fault": "server",
+        "maintenance": True,
+        "summary": "The website is closed for planned maintenance and will be back soon.",
+        "fixes": {
+            "visitor": [
+                "Come back a little later: the page will work again as soon as the work is "
+                "finished."
+            ]
+        },
+        "retryable": True,
+        "retry_after": 1820,
+        "until": "2026-05-09T08:05:45Z",
+        "status_url": "/status",
+        "request_id": "req-1",
+        "spec": "RFC 9110, Section 15.6.4",
+        "spec_url": "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4",
+    }
+    bare = json.loads(maintenance(renderer, "application/json").body)
+    assert bare["detail"] == bare["summary"]
+    assert {"until", "retry_after", "status_url", "instance"}.isdisjoint(bare)
+    xml = ET.fromstring(maintenance(renderer, "application/xml", retry_after=60).body)
+    assert (xml.findtext(NS + "maintenance"), xml.findtext(NS + "retry_after")) == ("true", "60")
+
+
+@pytest.mark.parametrize("status_url", [None, "https://status.example.com"])
+def test_maintenance_text_fits_80_columns(status_url: str | None) -> None:
+    r = Renderer(site_name="Example Shop", home_url="/", status_url=status_url)
+    text = text_of(
+        maintenance(r, "text/plain", message="Upgrading. " * 30, retry_after=99, until=UNTIL)
+    )
+    assert text.startswith("503 Down for Maintenance\n========================\n")
+    assert "[Server: Under maintenance]" in text
+    assert all(len(line) <= 80 or "https://" in line for line in text.splitlines())
+
+
+@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("until", [None, UNTIL], ids=["no-end", "end"])
+def test_a_repeated_maintenance_page_equals_a_full_render(
+    accept: str, until: datetime | None
+) -> None:
+    memo, fresh = Renderer(), full(Renderer())
+    for i, method in enumerate(["GET", "GET", "HEAD", "POST"]):
+        kwargs: dict[str, Any] = {
+            "request_id": f"r{i}",
+            "method": method,
+            "message": "Back soon.",
+            "retry_after": 1820 - i,
+            "until": until,
+        }
+        first = maintenance(memo, accept, **kwargs)
+        assert first == maintenance(fresh, accept, **kwargs)
+        assert f"r{i}".encode() in first.body or method == "HEAD"
+    assert len(memo.memo) > 0 and len(fresh.memo) == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "accept", "used"),
+    [
+        pytest.param({"maintenance.html": "M {{ title }}"}, CHROME_ACCEPT, "M Down", id="html"),
+        pytest.param({"maintenance.txt": "T {{ detail }}"}, "text/plain", "T msg", id="text"),
+        pytest.param({"error.html": "E", "5xx.html": "X"}, CHROME_ACCEPT, "<!doctype", id="not-5xx"),
+        pytest.param(
+            {"maintenance.html": '{% extends "friendly_errors/maintenance.html" %}'
+             "{% block tag %}Closed{% endblock %}"},
+            CHROME_ACCEPT,
+            "<!doctype",
+            id="extends",
+        ),
+    ],
+)  # fmt: skip
+def test_a_maintenance_template_wins_over_the_built_in_one(
+    tmp_path: Path, files: dict[str, str], accept: str, used: str
+) -> None:
+    for name, source in files.items():
+        write(tmp_path, name, source)
+    body = text_of(maintenance(Renderer(template_dirs=[tmp_path]), accept, message="msg"))
+    assert body.startswith(used)
+    if "extends" in next(iter(files.values())):
+        assert '<p class="tag">Closed</p>' in body
+
+
+def test_a_broken_maintenance_template_stops_the_app_from_starting(tmp_path: Path) -> None:
+    write(tmp_path, "maintenance.html", "{% if %}")
+    with pytest.raises(ValueError, match=r"maintenance\.html, line 1"):
+        Renderer(template_dirs=[tmp_path])
+
+
+def test_a_maintenance_template_failing_at_render_serves_the_static_503(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path, "maintenance.html", "{{ 1 / 0 }}")
+    rendered = maintenance(Renderer(template_dirs=[tmp_path]))
+    assert (rendered.status, rendered.fallback) == (503, True)
+    assert "503 Service Unavailable" in text_of(rendered)
+    assert len([r for r in caplog.records if "maintenance response" in r.getMessage()]) == 1
+
+
+def test_the_maintenance_template_context_has_every_documented_name(tmp_path: Path) -> None:
+    write(tmp_path, "maintenance.html", "{{ status }}")
+    r = Renderer(template_dirs=[tmp_path])
+    seen: dict[str, Any] = {}
+    original = r._env.get_template("maintenance.html").render
+
+    def spy(values: dict[str, Any]) -> str:
+        seen.update(values)
+        return original(values)
+
+    r._env.get_template("maintenance.html").render = spy  # type: ignore[method-assign]
+    assert maintenance(r, message="m", retry_after=60, until=UNTIL).body == b"503"
+    plain: dict[str, Any] = {}
+    write(tmp_path, "error.html", "{{ status }}")
+    other = Renderer(template_dirs=[tmp_path])
+    original_error = other._env.get_template("error.html").render
+
+    def spy_error(values: dict[str, Any]) -> str:
+        plain.update(values)
+        return original_error(values)
+
+    other._env.get_template("error.html").render = spy_error  # type: ignore[method-assign]
+    render(other, 503)
+    assert set(seen) == set(plain)
+    assert (seen["fault"], seen["detail"], seen["title"]) == (
+        "maintenance",
+        "m",
+        "Down for Maintenance",
+    )
+    assert seen["retry_text"].startswith("The work should be finished by 08:06 UTC.")
+    assert [step.state for step in seen["route"] if step.kind == "node"] == [
+        "ok",
+        "ok",
+        "maintenance",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "linked"), [(500, True), (599, True), (404, False), (429, False)], ids=str
+)
+def test_status_url_on_error_pages_of_the_5xx_class(status: int, linked: bool) -> None:
+    r = Renderer(status_url="https://status.example.com")
+    for accept in ACCEPTS.values():
+        body = text_of(render(r, status, accept=accept))
+        assert ("https://status.example.com" in body) is linked, accept
