@@ -110,14 +110,14 @@ class MaintenanceState:
     def timing(self, now: datetime) -> tuple[int | None, datetime | None]:
         """The seconds left and the end time, when the operator said: from ``until``, or
         ``retry_after`` counted from ``now``. Both None when unknown or when ``until`` is past:
-        work that overran has no end a page could promise.
+        work that overran has no end a page could promise; nor does a wait of 0 seconds.
         """
         if self.until is not None:
             left = math.ceil((self.until - now).total_seconds())
             return (left, self.until) if left > 0 else (None, None)
-        if self.retry_after is not None:
+        if self.retry_after:
             return self.retry_after, now + timedelta(seconds=self.retry_after)
-        return None, None
+        return self.retry_after, None
 
 
 def _broken(origin: str, what: str) -> str:
