@@ -343,3 +343,14 @@ def test_retry_after_and_until_exclude_each_other(capsys: pytest.CaptureFixture[
         main(["down", "m.json", "--retry-after", "60", "--until", "10:00"])
     assert exc_info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_failed_down_leaves_no_temporary_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "m.json"
+    target.mkdir()  # the rename over it fails, after the temporary file was written
+    code, _, err = run(capsys, "down", str(target), "--message", "x")
+    assert code == 1
+    assert err == f"friendly-errors: error: cannot write {target}: Is a directory\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]

@@ -54,6 +54,9 @@ async def test_index_links_to_every_example(app: DemoApp) -> None:
         "/custom/status/502",
         "/status/502?accept=json",
         "/status/502?accept=text",
+        "/maintenance/",
+        "/maintenance/?accept=json",
+        "/maintenance/?accept=text",
     }
     assert expected <= links
     assert "curl -i -H 'Accept: application/json' http://127.0.0.1:8000/status/502" in (
@@ -143,6 +146,20 @@ async def test_503_says_when_to_come_back(app: DemoApp) -> None:
     response = await fetch(app, "/status/503?accept=json")
     assert response.headers["retry-after"] == "120"
     assert response.json()["retry_after"] == 120
+
+
+@pytest.mark.anyio
+async def test_the_maintenance_page(app: DemoApp) -> None:
+    page = await fetch(app, "/maintenance/", {"accept": "text/html"})
+    assert page.status_code == 503
+    assert "Down for Maintenance" in page.text
+    assert "We are moving the reports database to a bigger server." in page.text
+    assert "The work should be finished by" in page.text
+    assert page.headers["retry-after"] == "1800"
+    problem = (await fetch(app, "/maintenance/anything?accept=json")).json()
+    assert (problem["maintenance"], problem["retry_after"]) == (True, 1800)
+    # Only the pages under /maintenance/ are closed.
+    assert (await fetch(app, "/")).status_code == 200
 
 
 @pytest.mark.anyio

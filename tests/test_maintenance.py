@@ -799,7 +799,7 @@ def test_after_fork_the_child_polls_on_its_own(build: Callable[..., Site]) -> No
         ),
         pytest.param(
             {"maintenance_file": "m.json", "maintenance_bypass_max_age": "12h"},
-            ValueError,
+            TypeError,
             "maintenance_bypass_max_age",
             id="max-age-text",
         ),
@@ -817,6 +817,20 @@ def test_bad_options_fail_when_the_middleware_is_built(
             FriendlyErrorsMiddleware(asgi_app, **options)
         else:
             FriendlyErrorsWSGIMiddleware(wsgi_app, **options)
+
+
+def test_a_relative_maintenance_file_survives_a_change_of_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    middleware = FriendlyErrorsWSGIMiddleware(wsgi_app, maintenance_file="maintenance.json")
+    assert middleware.maintenance is not None
+    try:
+        monkeypatch.chdir("/")
+        (tmp_path / "maintenance.json").write_text("{}")
+        assert middleware.maintenance.switch.refresh() == MaintenanceState()
+    finally:
+        middleware.maintenance.switch.close()
 
 
 def test_without_the_options_there_is_no_maintenance_and_no_thread() -> None:
@@ -938,3 +952,13 @@ def test_a_file_that_cannot_be_read_still_means_maintenance(tmp_path: Path) -> N
     path.mkdir()  # it exists, so the operator wants the site down; reading it fails even for root
     state = MaintenanceFile(path).current()
     assert state is not None and "cannot be read" in state.problems[0]
+
+
+def test_the_documented_redis_source_is_the_tested_example() -> None:
+    """docs/maintenance.md shows the class tests/wire/test_maintenance_wire.py runs against Redis."""
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "maintenance.md").read_text(encoding="utf-8")
+    example = (root / "examples" / "maintenance_redis.py").read_text(encoding="utf-8")
+    start = example.index("class RedisMaintenance")
+    shown = example[start : example.index("    def __repr__")].rstrip()
+    assert shown in doc

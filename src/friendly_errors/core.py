@@ -504,21 +504,24 @@ def _maintenance_source(
         return None
     if not isinstance(maintenance_file, (str, os.PathLike)):
         raise TypeError(f"maintenance_file must be a path, not {type(maintenance_file).__name__}")
-    directory = os.path.dirname(os.path.abspath(maintenance_file))
-    if not os.path.isdir(directory):
+    # Absolute now: an app that changes its working directory later still finds the file.
+    path = os.path.abspath(maintenance_file)
+    if not os.path.isdir(os.path.dirname(path)):
         # A typo here would leave the site open whatever `friendly-errors down` writes.
         raise ValueError(
             f"maintenance_file: {os.fspath(maintenance_file)!r} is in a directory that does "
-            f"not exist ({directory!r})"
+            f"not exist ({os.path.dirname(path)!r})"
         )
-    return MaintenanceFile(maintenance_file)
+    return MaintenanceFile(path)
 
 
 def _check_max_age(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(
-            f"maintenance_bypass_max_age must be a number of seconds above 0, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"maintenance_bypass_max_age must be a whole number of seconds, not {value!r:.80}"
         )
+    if value <= 0:
+        raise ValueError(f"maintenance_bypass_max_age must be above 0 seconds, got {value}")
     return value
 
 

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 from friendly_errors import _csp
 from friendly_errors._types import Receive, Scope, Send
 from friendly_errors.asgi import FriendlyErrorsMiddleware
+from friendly_errors.maintenance import MaintenanceState
 from friendly_errors.negotiation import Format
 from friendly_errors.server import lifespan, run_app
 
@@ -44,6 +45,9 @@ _ROUTE: Final = re.compile(r"/(?:custom/|debug/)?(?:status/([0-9]{3})|(exception
 _RETRY_AFTER: Final = "120"
 _DETAIL: Final = (
     "The nightly import is rebuilding the reports table; reports are back at 06:00 UTC."
+)
+_MAINTENANCE: Final = MaintenanceState(
+    message="We are moving the reports database to a bigger server.", retry_after=1800
 )
 
 # What a developer would write in their own template directory: extend the built-in page and replace
@@ -81,9 +85,9 @@ li { margin: .25rem 0; }
 class DemoApp:
     """The demo as one ASGI app: an index page and a deliberately failing origin behind the middleware.
 
-    Three middleware instances wrap the same origin, because middleware options are fixed when it is
-    built: the default look, the same with ``debug=True`` (under ``/debug/``) and a custom template
-    (under ``/custom/``).
+    Four middleware instances wrap the same origin, because middleware options are fixed when it is
+    built: the default look, the same with ``debug=True`` (under ``/debug/``), a custom template
+    (under ``/custom/``) and one whose maintenance mode is always on (under ``/maintenance/``).
     """
 
     def __init__(self, **options: Any) -> None:
@@ -101,6 +105,9 @@ class DemoApp:
         self._custom = FriendlyErrorsMiddleware(
             _origin, **{**options, "template_dirs": [templates], "site_name": "Acme Reports"}
         )
+        self._maintenance = FriendlyErrorsMiddleware(
+            _origin, **{**options, "maintenance": _AlwaysClosed()}
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -112,10 +119,25 @@ class DemoApp:
         path: str = scope.get("path", "/")
         if path.startswith("/custom/"):
             await self._custom(scope, receive, send)
+        elif path == "/maintenance" or path.startswith("/maintenance/"):
+            await self._maintenance(scope, receive, send)
         elif path.startswith("/debug/"):
             await self._debug(scope, receive, send)
         else:
             await self._plain(scope, receive, send)
+
+
+class _AlwaysClosed:
+    """The demo's maintenance source: always on, so ``/maintenance/`` shows the page (#13).
+
+    A real site uses ``maintenance_file`` and ``friendly-errors down`` (docs/maintenance.md).
+    """
+
+    def current(self) -> MaintenanceState:
+        return _MAINTENANCE
+
+    def __repr__(self) -> str:
+        return "the demo's /maintenance/ pages"
 
 
 def _with_accept_shortcut(scope: Scope) -> Scope:
@@ -224,6 +246,12 @@ def _index(scope: Scope) -> bytes:
         "<code>{&quot;detail&quot;: &quot;…&quot;}</code> and the page quotes it.</li>",
         f"<li>{link('/no/such/page', 'A missing page')}: 404, intercepted because the demo "
         "passes <code>intercept=[404, &quot;5xx&quot;]</code>.</li>",
+        "</ul><h2>Planned downtime</h2><ul>",
+        f"<li>{link('/maintenance/', 'The maintenance page')}: what every request gets while "
+        "<code>friendly-errors down</code> has the site closed for planned work, with the team's "
+        "message and when to come back "
+        f"({link('/maintenance/?accept=json', 'JSON')}, "
+        f"{link('/maintenance/?accept=text', 'text')}).</li>",
         "</ul><h2>Your own look</h2><ul>",
         f"<li>{link('/custom/status/502', '502')} and {link('/custom/status/503', '503')} rendered from a "
         "custom <code>5xx.html</code> that extends the built-in page and replaces its header.</li>",
