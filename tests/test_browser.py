@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 # A host that cannot resolve: the page is answered by interception, so a request that escaped it
 # would fail rather than reach anything.
 PAGE_URL = "https://friendly-errors.invalid/checkout/confirm"
-CODES = [404, 500, 502, 503, 524]
+# "maintenance": the maintenance page (#13), which marks the server closed rather than failed.
+CODES: list[int | str] = [404, 500, 502, 503, 524, "maintenance"]
 CHROME_ACCEPT = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
     "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
@@ -82,14 +84,25 @@ def renderer() -> Renderer:
         site_name="Example Shop",
         home_url="https://shop.example/",
         contact_url="mailto:help@shop.example",
+        status_url="https://status.shop.example/",
     )
 
 
-def _render(renderer: Renderer, code: int) -> RenderedError:
+def _render(renderer: Renderer, code: int | str) -> RenderedError:
     """Each page carries some optional part, so together they cover the whole template."""
+    request = RequestInfo("GET", "/checkout/confirm", headers={"accept": CHROME_ACCEPT})
+    if code == "maintenance":
+        return renderer.render_maintenance(
+            request,
+            request_id="7f3c9a1e2b4d4c8e9a0b1c2d3e4f5a6b",
+            message="We are moving the orders database to a bigger server.",
+            retry_after=1800,
+            until=datetime.now(timezone.utc) + timedelta(minutes=30),
+        )
+    assert isinstance(code, int)
     return renderer.render(
         code,
-        RequestInfo("GET", "/checkout/confirm", headers={"accept": CHROME_ACCEPT}),
+        request,
         request_id="7f3c9a1e2b4d4c8e9a0b1c2d3e4f5a6b",
         detail="The payment service did not answer in time." if code == 502 else None,
         retry_after=120 if code == 503 else None,
@@ -149,7 +162,7 @@ def _describe(violations: list[dict[str, Any]]) -> str:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("code", CODES, ids=str)
 def test_page_is_accessible_self_contained_and_styled(
-    browser: Browser, renderer: Renderer, code: int, scheme: str, width: int
+    browser: Browser, renderer: Renderer, code: int | str, scheme: str, width: int
 ) -> None:
     rendered = _render(renderer, code)
     visit = Visit(browser, rendered, viewport={"width": width, "height": 900}, color_scheme=scheme)
@@ -175,7 +188,7 @@ def test_page_is_accessible_self_contained_and_styled(
 
 @pytest.mark.parametrize("code", CODES, ids=str)
 def test_no_horizontal_scroll_at_320_px_and_at_200_percent_zoom(
-    browser: Browser, renderer: Renderer, code: int
+    browser: Browser, renderer: Renderer, code: int | str
 ) -> None:
     """WCAG 1.4.10 reflow: 320 CSS pixels, which is also a 640 px window at 200% zoom."""
     rendered = _render(renderer, code)
