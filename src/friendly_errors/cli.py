@@ -286,6 +286,10 @@ MIN_SECRET = 16
 def _cmd_down(args: argparse.Namespace) -> int:
     from friendly_errors.maintenance import MaintenanceFile, MaintenanceState
 
+    if args.retry_after is not None and args.until is not None:
+        raise UsageError("give --retry-after or --until, not both")
+    if args.secret is not None and args.with_secret:
+        raise UsageError("give --secret or --with-secret, not both")
     now = datetime.now(timezone.utc)
     until = _parse_until(args.until, now) if args.until is not None else None
     retry_after = None
@@ -497,17 +501,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     down = sub.add_parser(
         "down",
+        # Written out, because the pairs that exclude each other are checked by the handler, to
+        # fail with one line like every other bad argument.
+        usage="friendly-errors down FILE [--message TEXT] [--retry-after SECONDS | --until TIME] "
+        "[--allow PATH ...] [--secret VALUE | --with-secret]",
         help="switch maintenance mode on: write the file the middlewares' maintenance_file names",
         description="Write FILE atomically; every middleware with maintenance_file=FILE answers "
         "with the maintenance page (503, Retry-After) within a second, in every worker.",
     )
     down.add_argument("file", metavar="FILE", help="the maintenance_file of the middlewares")
     down.add_argument("--message", metavar="TEXT", help="shown to visitors on the page")
-    when = down.add_mutually_exclusive_group()
-    when.add_argument(
+    down.add_argument(
         "--retry-after", metavar="SECONDS", help="how long clients should wait (Retry-After)"
     )
-    when.add_argument(
+    down.add_argument(
         "--until",
         metavar="TIME",
         help="when the work should end: HH:MM in UTC, or a date and time such as 2026-05-09T14:30Z",
@@ -519,13 +526,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="paths that still reach the app, such as /health; /api/* for a prefix",
     )
-    bypass = down.add_mutually_exclusive_group()
-    bypass.add_argument(
+    down.add_argument(
         "--secret",
         metavar="VALUE",
         help=f"a bypass: /VALUE lets a browser through (at least {MIN_SECRET} characters)",
     )
-    bypass.add_argument(
+    down.add_argument(
         "--with-secret", action="store_true", help="a bypass with a random secret, printed"
     )
     down.set_defaults(handler=_cmd_down)
