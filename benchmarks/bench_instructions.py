@@ -11,6 +11,7 @@ wrapper's, and the total per request against the no-op wrapper's.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import shutil
@@ -28,7 +29,12 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def _serve(kind: str, name: str, requests: int) -> None:
-    """In the measured process: ``requests`` requests through one contender, nothing else."""
+    """In the measured process: ``requests`` requests through one contender, nothing else.
+
+    The garbage collector is off: how often it runs and what it scans depend on everything else
+    in the heap, which would put noise of a few hundred instructions on every request.
+    """
+    gc.disable()
     sys.path.insert(0, str(HERE))
     if kind == "asgi":
         import bench_asgi
@@ -43,9 +49,12 @@ def _serve(kind: str, name: str, requests: int) -> None:
 
 
 def _instructions(valgrind: str, kind: str, name: str, requests: int) -> int:
+    # Without address-space randomisation, objects hashed by id collide the same way every run.
+    setarch = shutil.which("setarch")
+    fixed = [setarch, os.uname().machine, "-R"] if setarch else []
     done = subprocess.run(
         [
-            valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+            *fixed, valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
             sys.executable, __file__, "--serve", kind, name, str(requests),
         ],
         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"},
@@ -71,8 +80,8 @@ def measure(low: int, high: int) -> dict[str, dict[str, float]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--low", type=int, default=2_000, help="requests in the shorter run")
-    parser.add_argument("--high", type=int, default=12_000, help="requests in the longer run")
+    parser.add_argument("--low", type=int, default=5_000, help="requests in the shorter run")
+    parser.add_argument("--high", type=int, default=25_000, help="requests in the longer run")
     parser.add_argument("--serve", nargs=3, metavar=("KIND", "NAME", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
