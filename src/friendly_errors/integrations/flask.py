@@ -36,6 +36,7 @@ def init_app(app: Flask, **options: Any) -> FriendlyErrorsWSGIMiddleware:
             f"init_app() expects a Flask application, not {type(app).__name__}; wrap any other "
             "WSGI application with FriendlyErrorsWSGIMiddleware(app) instead"
         )
+
     def propagates() -> bool:
         # Flask's own rule (Flask.handle_exception): tests and the debugger get the exception.
         propagate = app.config.get("PROPAGATE_EXCEPTIONS")
