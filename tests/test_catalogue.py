@@ -504,7 +504,7 @@ def test_repr_names_languages_and_sizes() -> None:
     found = re.fullmatch(r"Catalogue\(\{(.*)\}\)", repr(Catalogue.default()))
     assert found is not None
     sizes = dict(item.split(": ") for item in found.group(1).split(", "))
-    assert int(sizes["en"]) > 100 and set(sizes) == set(Catalogue.default().locales)
+    assert int(sizes["en"]) > 50 and set(sizes) == set(Catalogue.default().locales)
 
 
 # -- files ------------------------------------------------------------------------------------
