@@ -31,6 +31,7 @@ from litestar.middleware import DefineMiddleware
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -1561,3 +1562,56 @@ async def test_litestar_builds_the_middleware_by_keyword() -> None:
 def test_the_app_is_required() -> None:
     with pytest.raises(TypeError, match="needs the ASGI app"):
         FriendlyErrorsMiddleware(site_name="X")
+
+
+# -- the documented order: CORS, GZip, ours, then the user's own middleware (#11) ---------------
+
+
+class Unavailable(Exception):
+    pass
+
+
+async def _maps_exceptions(request: Request, call_next: Any) -> Response:
+    """A user's exception-mapping middleware, as Starlette's docs write one."""
+    try:
+        response: Response = await call_next(request)
+    except Unavailable:
+        return JSONResponse({"detail": "mapped by the app"}, 400)
+    return response
+
+
+def _documented_order(flavour: str) -> App:
+    routes = {
+        "/mapped": Behaviour(raises=Unavailable()),
+        "/crash": Behaviour(raises=RuntimeError("crash")),
+    }
+    cors = Middleware(CORSMiddleware, allow_origins=["https://app.example"])
+    if flavour == "starlette":
+        return starlette_app(
+            routes,
+            [
+                cors,
+                Middleware(GZipMiddleware),
+                Middleware(FriendlyErrorsMiddleware),
+                Middleware(BaseHTTPMiddleware, dispatch=_maps_exceptions),
+            ],
+        )
+    app = fastapi_app(routes)
+    # Decorated functions are added when their module runs, before the lines below.
+    app.middleware("http")(_maps_exceptions)
+    app.add_middleware(FriendlyErrorsMiddleware)
+    app.add_middleware(GZipMiddleware)
+    app.add_middleware(CORSMiddleware, allow_origins=["https://app.example"])
+    return app
+
+
+@pytest.mark.parametrize("flavour", ["starlette", "fastapi"])
+async def test_the_documented_order_keeps_exception_mapping_and_cors(flavour: str) -> None:
+    app = _documented_order(flavour)
+    origin = {"accept": "application/json", "origin": "https://app.example"}
+    mapped = await get(app, "/mapped", origin)
+    assert (mapped.status_code, mapped.json()) == (400, {"detail": "mapped by the app"})
+    crash = await get(app, "/crash", origin)
+    assert crash.status_code == 500
+    assert crash.json()["title"] == "Internal Server Error"
+    assert crash.headers["access-control-allow-origin"] == "https://app.example"
