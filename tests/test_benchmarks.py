@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ def _importable() -> Iterator[None]:
         sys.path.remove(str(BENCHMARKS))
 
 
-def _without_id(start: dict[str, Any], body: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+def _without_id(start: Mapping[str, Any], body: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """Headers and body with the request ID and the time taken out, the only values that differ."""
     headers = dict(start["headers"])
     request_id = headers.pop(b"x-request-id")
