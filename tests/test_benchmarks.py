@@ -10,6 +10,7 @@ soak's checks true to its apps, and keep the in-process runs working. No timing 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -62,7 +63,8 @@ def test_template_baseline_renders_the_page_we_send() -> None:
     template, context = bench_asgi.template_baseline()
     start, body = bench_asgi.sent(bench_asgi.ours, bench_asgi.scope_for("/503"))
     assert start["status"] == 503
-    assert b"busy" in body["body"]  # the app's detail is on the page, and in the baseline's
+    # The app's detail is on the page, and in the baseline's.
+    assert bench_asgi.DETAIL.encode() in body["body"]
     (request_id,) = [value for name, value in start["headers"] if name == b"x-request-id"]
     page = template.render(context).encode()
     page = page.replace(context["request_id"].encode(), request_id)
@@ -80,28 +82,56 @@ def test_json_baseline_dumps_the_document_we_send() -> None:
     sent = json.loads(body["body"])
     assert sent.pop("request_id") != problem.pop("request_id")  # a new ID each request
     assert sent == problem
-    assert problem["detail"] == "busy" and problem["status"] == 503
+    assert problem["detail"] == bench_asgi.DETAIL and problem["status"] == 503
 
 
-@pytest.mark.parametrize("accept", ["text/html", "application/json"], ids=["html", "json"])
-def test_floor_middlewares_send_our_response_with_a_fresh_id(accept: str) -> None:
+@pytest.mark.parametrize(
+    ("floor", "accept"),
+    [
+        ("LEAST_HTML", "text/html"),
+        ("LEAST_JSON", "application/json"),
+        ("DUMPED_JSON", "application/json"),
+    ],
+    ids=["html", "json-spliced", "json-dumped"],
+)
+def test_floor_middlewares_send_our_response_with_a_fresh_id(floor: str, accept: str) -> None:
     import bench_asgi
 
-    least_html, least_json = bench_asgi.floors()
-    floor = least_html if accept == "text/html" else least_json
+    middleware = bench_asgi.floors()[getattr(bench_asgi, floor)]
     scope = bench_asgi.scope_for("/503", accept)
     ours_start, ours_body = bench_asgi.sent(bench_asgi.ours, dict(scope))
-    first, second = (bench_asgi.sent(floor, dict(scope)) for _ in range(2))
+    first, second = (bench_asgi.sent(middleware, dict(scope)) for _ in range(2))
     assert ours_start["status"] == first[0]["status"] == 503
     ours_headers, ours_page = _without_id(ours_start, ours_body["body"])
     headers, page = _without_id(first[0], first[1]["body"])
     assert headers == ours_headers
-    if accept == "text/html":
-        assert page == ours_page
-    else:
+    if floor == "DUMPED_JSON":  # json.dumps spaces its separators; the document is the same
         assert json.loads(page) == json.loads(ours_page)
+    else:
+        assert page == ours_page
     ids = [dict(start["headers"])[b"x-request-id"] for start, _ in (first, second)]
     assert ids[0] != ids[1] and len(ids[0]) == 32
+
+
+def test_the_spliced_floors_put_the_apps_own_detail_in() -> None:
+    """The floors read the detail from the app's body: another detail, another page."""
+    import bench_asgi
+
+    detail = 'Back at "noon" <soon>'
+
+    async def other(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": json.dumps({"detail": detail}).encode()})
+
+    for name, accept, shown in (
+        ("LEAST_HTML", "text/html", html.escape(detail)),
+        ("LEAST_JSON", "application/json", json.dumps(detail)[1:-1]),
+    ):
+        floor = bench_asgi.floors()[getattr(bench_asgi, name)]
+        floor.app = other
+        _, body = bench_asgi.sent(floor, bench_asgi.scope_for("/503", accept))
+        assert shown.encode() in body["body"]
+        assert bench_asgi.DETAIL.encode() not in body["body"]
 
 
 def test_never_seen_paths_get_the_same_page_as_a_repeated_one() -> None:
