@@ -1,6 +1,6 @@
 """A soak: 200,000 mixed requests through uvicorn and through gunicorn, counting errors and RSS (#10).
 
-Run ``python benchmarks/soak.py`` (about ten minutes on two cores; ``--requests`` and ``--minutes``
+Run ``python benchmarks/soak.py`` (about five minutes on two cores; ``--requests`` and ``--minutes``
 bound it). For each server in turn it starts one process on 127.0.0.1 serving an app behind our
 middleware, sends the mix below from several keep-alive client threads, checks every response, and
 stops the server by its PID. It reports:
