@@ -15,7 +15,9 @@ runs a whole request with no event loop in the way, and what is timed is the mid
   repeated error (the same path each time) and an error on a path never seen before are each timed
   against a bare ``Template.render`` of the same built-in page with the same values (at most 0.3x),
   and against each other (the never-seen path at most 1.3x the repeated one). The problem+json
-  answer to the same 503 is timed against ``json.dumps`` of the same document (at most 2x).
+  answer to the same 503 is timed against ``json.dumps`` of the same document (at most 2x). Floor
+  middlewares (``LeastErrorMiddleware``) send the same responses with the least work any design
+  must do, so a missed target can be told from one that sits at its floor.
 
 Over HTTP (uvicorn, httptools): pass-through throughput against the no-op wrapper (at least 97%),
 with two identical no-op servers as a control of the noise; and, with no target, the HTML error page
