@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from compat.matrix import FRAMEWORKS, SERVERS, Pair
+from compat.matrix import CHECKS, FRAMEWORKS, LIMITATIONS, SERVERS, Pair
 
 RESULTS_ENV = "FRIENDLY_ERRORS_COMPAT_RESULTS"
 
@@ -96,6 +96,22 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
         "versions": versions,
-        "results": sorted(records.values(), key=lambda r: (r["interface"], r["framework"])),
+        # What the table needs to name things, so scripts/compat_table.py reads this file alone.
+        "frameworks": [
+            {"name": f.name, "title": f.title, "interface": f.interface, "package": f.packages[0]}
+            for f in FRAMEWORKS
+        ],
+        "servers": [
+            {"name": s.name, "title": s.title, "interface": s.interface, "package": s.packages[0]}
+            for s in SERVERS
+        ],
+        "checks": CHECKS,
+        "limitations": [
+            {"key": known.key, "text": known.text, "link": known.link} for known in LIMITATIONS
+        ],
+        "results": sorted(
+            records.values(),
+            key=lambda r: (r["interface"], r["framework"], r["server"], r["check"]),
+        ),
     }
     Path(target).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")

@@ -64,8 +64,10 @@ class Limitation:
     servers: frozenset[str] = field(default_factory=frozenset)
     #: The sentence of the footnote.
     text: str = ""
-    #: The upstream issue, where there is one.
+    #: The upstream issue, where one was found.
     link: str = ""
+    #: For HEAD refused on a GET-only route: the status the framework answers with.
+    refusal: int = 0
 
     def applies(self, framework: Framework, server: Server) -> bool:
         return framework.name in self.frameworks and (
@@ -235,32 +237,43 @@ CHECKS = {
     "server_log": "server log",
 }
 
+_HEAD_REFUSED = (
+    "{framework} answers HEAD with {status} unless the route lists HEAD (the test apps list it for "
+    "the 503); the test asserts the {status} on `/hello`, which lists GET only, with and without "
+    "friendly_errors."
+)
+
 LIMITATIONS = (
     Limitation(
-        "head-405",
+        "fastapi-head",
         "head",
-        frozenset({"fastapi", "falcon", "litestar", "litestar-middleware"}),
-        text="The framework answers HEAD with 405 Method Not Allowed unless the route lists HEAD "
-        "(as the test apps do for the 503); the test asserts the 405 on `/hello`, which lists GET "
-        "only, with and without friendly_errors.",
+        frozenset({"fastapi"}),
+        text=_HEAD_REFUSED.format(framework="FastAPI", status="405 Method Not Allowed"),
+        link="https://github.com/fastapi/fastapi/issues/1773",
+        refusal=405,
     ),
     Limitation(
-        "head-404",
+        "litestar-head",
+        "head",
+        frozenset({"litestar", "litestar-middleware"}),
+        text=_HEAD_REFUSED.format(framework="Litestar", status="405 Method Not Allowed"),
+        refusal=405,
+    ),
+    Limitation(
+        "falcon-head",
+        "head",
+        frozenset({"falcon"}),
+        text=_HEAD_REFUSED.format(framework="Falcon", status="405 Method Not Allowed")
+        + " A resource gets HEAD with `on_head = on_get`.",
+        refusal=405,
+    ),
+    Limitation(
+        "blacksheep-head",
         "head",
         frozenset({"blacksheep"}),
-        text="BlackSheep answers HEAD with 404 Not Found unless a `@head` route matches (the test "
-        "app adds one for the 503); the test asserts the 404 on `/hello`, with and without "
-        "friendly_errors.",
-    ),
-    Limitation(
-        "gzip-head-vary",
-        "head",
-        frozenset({"fastapi", "starlette"}),
-        text="Starlette's `GZipMiddleware` (outside ours, as recommended) adds `Vary: "
-        "Accept-Encoding` only once it has seen 500 bytes of body, so the HEAD of an error page "
-        "lacks it while the GET has it; RFC 9110, Section 9.3.2 lets a HEAD response leave out "
-        "fields that are determined while generating the content. The test asserts that this is "
-        "the only difference.",
+        text=_HEAD_REFUSED.format(framework="BlackSheep", status="404 Not Found")
+        + " A route gets HEAD with a `@head` decorator beside `@get`.",
+        refusal=404,
     ),
     Limitation(
         "quart-daphne-websocket",
@@ -270,6 +283,7 @@ LIMITATIONS = (
         text="Quart's websocket routes fail on Daphne with `KeyError: 'scheme'`: Daphne leaves out "
         "the websocket scope's optional `scheme` key, which Quart reads. The test asserts the "
         "failed handshake and the KeyError in the log, with and without friendly_errors.",
+        link="https://github.com/django/daphne/issues/538",
     ),
 )
 
