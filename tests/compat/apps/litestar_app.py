@@ -62,6 +62,6 @@ litestar_app = Litestar(
     cors_config=CORSConfig(allow_origins=["https://app.example"]),
     compression_config=CompressionConfig(backend="gzip"),
 )
-# Outside Litestar, ours also sees the 404s and 405s its router answers and what its own
-# compression and CORS did; see litestar_middleware_app for the place inside.
+# Outside Litestar, ours also sees the 404s and 405s of its router; its CORS and compression
+# run inside ours. litestar_middleware_app puts ours in the middleware list instead.
 app = FriendlyErrorsMiddleware(litestar_app, site_name="Example Shop")  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from litestar.middleware import DefineMiddleware
 from compat.apps.litestar_app import route_handlers
 from friendly_errors import FriendlyErrorsMiddleware
 
-# Litestar runs CORS and compression outside the middleware list, so they see our pages.
+# CORS runs outside the middleware list, so it decorates our pages; compression runs inside it.
 app = Litestar(
     route_handlers=route_handlers,
     middleware=[DefineMiddleware(FriendlyErrorsMiddleware, site_name="Example Shop")],  # type: ignore[arg-type]
