@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,8 @@ def render(document: dict[str, Any]) -> str:
             reason = record["reason"]
             return "n/a" if reason.startswith("n/a") else f"skipped{footnotes.mark(reason)}"
         if outcome == XFAILED:
-            return f"✗{notes}{footnotes.mark('Expected failure, ours: ' + record['reason'])}"
+            reason = record["reason"].rstrip(".") + "."
+            return f"✗{notes}{footnotes.mark('Expected failure, ours: ' + reason)}"
         return f"**FAILED**{notes}"
 
     index = {(r["interface"], r["framework"], r["server"], r["check"]): r for r in results}
@@ -78,6 +79,13 @@ def render(document: dict[str, Any]) -> str:
         "✓ passed, ✗ an expected failure (a bug of ours, numbered in the notes), n/a not "
         "applicable, [n] a note. A limitation of a framework or server is asserted as it is, so "
         "the test fails when it is fixed upstream.",
+        "",
+        "To refresh this page, run the matrix with its results recorded and write them out:",
+        "",
+        "```sh",
+        "FRIENDLY_ERRORS_COMPAT_RESULTS=compat.json .venv/bin/pytest -m compat tests/compat",
+        ".venv/bin/python scripts/compat_table.py compat.json docs/compatibility.md",
+        "```",
     ]
     for interface, heading in (("asgi", "ASGI"), ("wsgi", "WSGI")):
         frameworks = [f for f in document["frameworks"] if f["interface"] == interface]
@@ -91,7 +99,7 @@ def render(document: dict[str, Any]) -> str:
         if not present:
             continue
         lines += ["", f"## {heading}", "", "### Summary", ""]
-        lines += _summary(interface, frameworks, servers, checks, index)
+        lines += _summary(interface, frameworks, servers, checks, index, limitation_note)
         lines += ["", "### Every check", ""]
         lines += _table(
             ["framework", "server", *checks.values()],
@@ -152,6 +160,7 @@ def _summary(
     servers: list[dict[str, str]],
     checks: dict[str, str],
     index: dict[tuple[str, str, str, str], dict[str, Any]],
+    limitation_note: Callable[[str], str],
 ) -> list[str]:
     """One cell per pair: how many of its applicable checks passed, and what else happened."""
     rows = []
@@ -163,7 +172,8 @@ def _summary(
                 for check in checks
                 if (key := (interface, framework["name"], server["name"], check)) in index
             ]
-            row.append(_summary_cell(records))
+            keys = dict.fromkeys(key for record in records for key in record["limitations"])
+            row.append(_summary_cell(records) + "".join(limitation_note(key) for key in keys))
         rows.append(row)
     return _table(["framework", *(s["title"] for s in servers)], rows)
 

@@ -18,7 +18,7 @@ import io
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -167,10 +167,11 @@ def deploy(pair: Pair) -> Iterator[Deployment]:
         {"PYTHONPATH": os.pathsep.join([str(BARE_DIR), str(TESTS_DIR)])},
     ]
     contexts = [running(argv, cwd=TESTS_DIR, env=env, ready_timeout=40) for env in environments]
-    with contextlib.ExitStack() as stack:
-        with ThreadPoolExecutor(len(contexts)) as pool:
-            futures = [pool.submit(context.__enter__) for context in contexts]
+    # The pool outlives the stack: the stack's last act is to stop the servers through it.
+    with ThreadPoolExecutor(len(contexts)) as pool, contextlib.ExitStack() as stack:
+        futures = [pool.submit(context.__enter__) for context in contexts]
         started: list[Server] = []
+        entered = []
         failure: BaseException | None = None
         for context, future in zip(contexts, futures, strict=True):
             try:
@@ -178,10 +179,19 @@ def deploy(pair: Pair) -> Iterator[Deployment]:
             except BaseException as exc:  # re-raised once the other one is stopped
                 failure = failure or exc
             else:
-                stack.push(context.__exit__)
+                entered.append(context)
+        # Stopping takes a server up to a second or two: stop both at once too.
+        stack.callback(_stop_all, pool, entered)
         if failure is not None:
             raise failure
         clients = [Client(server, pair.server.protocol) for server in started]
         for client in clients:
             stack.callback(client.close)
         yield Deployment(pair, *clients)
+
+
+def _stop_all(
+    pool: ThreadPoolExecutor, contexts: Sequence[contextlib.AbstractContextManager[Server]]
+) -> None:
+    for stopping in [pool.submit(context.__exit__, None, None, None) for context in contexts]:
+        stopping.result()
