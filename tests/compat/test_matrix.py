@@ -156,14 +156,7 @@ def test_error_page(deployment: Deployment, ours: Client, request: pytest.Fixtur
     document = json.loads(problem.body)
     assert (document["status"], document["retry_after"]) == (503, 120)
 
-    if deployment.pair.framework.name == "falcon":
-        # Falcon's errors say it in `description` ({"title": ..., "description": ...}).
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="proposed with #14: read Falcon's `description` as the app's detail",
-            )
-        )
+    # Falcon's errors say it in `description` ({"title": ..., "description": ...}), which counts.
     assert document["detail"] == DETAIL
     assert DETAIL.encode() in page.body
 
