@@ -68,7 +68,9 @@ DETAIL_MAX_CHARS: Final = 500
 DETAIL_MAX_LINES: Final = 5
 # What a Python traceback looks like: its header, or a frame line.
 _TRACEBACK = re.compile(r'^Traceback \(most recent call last\):|^\s*File "[^"]*", line \d+', re.M)
-_JSON_DETAIL_KEYS: Final = ("detail", "message", "error")
+# Where apps put the explanation of an error in JSON: RFC 9457 and FastAPI, Express-style APIs,
+# and Falcon's errors ({"title": ..., "description": ...}).
+_JSON_DETAIL_KEYS: Final = ("detail", "message", "error", "description")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
