@@ -651,6 +651,17 @@ def full(r: Renderer) -> Renderer:
     return r
 
 
+@pytest.mark.parametrize("accept", [MARKDOWN, "text/plain", "text/html"])
+def test_a_renderer_without_memo_renders_in_full(
+    monkeypatch: pytest.MonkeyPatch, accept: str
+) -> None:
+    """So the differential tests compare the memo with the full render, not with a fresh cut."""
+    fresh = full(Renderer())
+    monkeypatch.setattr(fresh, "_cut", lambda *args: pytest.fail("cut with the memo off"))
+    rendered = render(fresh, 503, headers={"accept": accept})
+    assert not rendered.fallback and rendered.body
+
+
 @pytest.fixture(scope="module")
 def memo_pair(french: Catalogue) -> tuple[Renderer, Renderer]:
     return Renderer(catalogue=french), full(Renderer(catalogue=french))

@@ -308,10 +308,12 @@ class Renderer:
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
-        # Only the built-in page and text are kept, and never with a traceback or a long detail,
-        # which may be unique per request.
+        # Only the built-in page, text and Markdown are kept, and never with a traceback or a long
+        # detail, which may be unique per request. A memo that may keep nothing is off: every page is
+        # then rendered in full, which is what tests and benchmarks compare the memo with.
         if (
             (template is None or builtin)
+            and self.memo.max_entries > 0
             and traceback is None
             and (detail is None or len(detail) <= _MEMO_DETAIL)
         ):
