@@ -407,6 +407,7 @@ async def test_intercepted_statuses_become_a_friendly_page(flavour: str, status:
         pytest.param("application/json", "application/json", id="json"),
         pytest.param("application/problem+json", "application/problem+json", id="problem-json"),
         pytest.param("text/plain", "text/plain", id="text"),
+        pytest.param("text/markdown, text/html", "text/markdown", id="markdown"),
         pytest.param("text/html;q=0.5, application/json", "application/json", id="q-values"),
     ],
 )
@@ -718,7 +719,9 @@ async def test_an_app_that_never_starts_a_response(
 # -- HEAD ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("accept", [b"text/html", b"application/json", b"text/plain"])
+@pytest.mark.parametrize(
+    "accept", [b"text/html", b"application/json", b"text/plain", b"text/markdown"]
+)
 async def test_head_gets_the_gets_headers_and_body_for_the_server_to_drop(accept: bytes) -> None:
     """As Starlette's own responses do: ASGI servers drop a HEAD body (the wire tests check that
     not one byte goes out), and a middleware outside ours (GZip) sees what it sees for GET."""
@@ -765,7 +768,9 @@ def head_without_body(content_type: bytes) -> App:
     return app
 
 
-@pytest.mark.parametrize("accept", [b"text/html", b"application/json", b"text/plain"])
+@pytest.mark.parametrize(
+    "accept", [b"text/html", b"application/json", b"text/plain", b"text/markdown"]
+)
 @pytest.mark.parametrize(
     ("app", "length_known"),
     [
