@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
@@ -491,7 +492,12 @@ class NamedMarkdownAccept(MIMEAccept):
 @example("*/*, text/markdown;q=0")
 def test_negotiate_format_agrees_with_werkzeug(header: str) -> None:
     """Werkzeug picks among the offers in our order, Markdown only when named; when it picks none
-    (no range matches, or only "*/*", which states no preference) the answer is the default."""
+    (no range matches, or only "*/*", which states no preference) the answer is the default.
+
+    A range naming charset=utf-8 is where we part ways on purpose (#11): it names what we send, so
+    it matches here, while Werkzeug wants the offer to carry the same parameters; the table above
+    pins that behaviour down instead."""
+    assume(not re.search(r"charset=\"?utf-8", header, re.IGNORECASE))
     expected = parse_accept_header(header, NamedMarkdownAccept).best_match(OFFERS) or "text/html"
     assert negotiate_format(header).media_type == expected
 
