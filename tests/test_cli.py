@@ -77,16 +77,17 @@ def test_explain_markdown_speaks_like_the_markdown_body(
 def test_explain_markdown_in_another_language(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    extra = tmp_path / "fr.toml"
+    # Swedish: a language without built-in text, so words it does not give stay English.
+    extra = tmp_path / "sv.toml"
     extra.write_text(
-        'locale = "fr"\n[labels]\nwhat_happened = "Ce qui s\'est passé"\n'
-        '[503]\ntitle = "Service indisponible"\n',
+        'locale = "sv"\n[labels]\nwhat_happened = "Vad som hände"\n'
+        '[503]\ntitle = "Tjänsten är inte tillgänglig"\n',
         encoding="utf-8",
     )
-    argv = ["explain", "503", "--format", "markdown", "--catalogue", str(extra), "--locale", "fr"]
+    argv = ["explain", "503", "--format", "markdown", "--catalogue", str(extra), "--locale", "sv"]
     _, out, _ = run(capsys, *argv)
-    assert out.startswith("# 503 Service indisponible\n")
-    assert "\n## Ce qui s'est passé\n" in out and "\n## What you can do\n" in out
+    assert out.startswith("# 503 Tjänsten är inte tillgänglig\n")
+    assert "\n## Vad som hände\n" in out and "\n## What you can do\n" in out
 
 
 def test_explain_format_json_is_json(capsys: pytest.CaptureFixture[str]) -> None:
