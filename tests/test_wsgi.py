@@ -421,6 +421,7 @@ def test_status_line_of_a_code_the_catalogue_titles_in_other_letters() -> None:
         pytest.param("application/problem+json", "application/problem+json", id="problem-json"),
         pytest.param("text/plain", "text/plain", id="text"),
         pytest.param("application/xml", "application/xml", id="xml"),
+        pytest.param("text/markdown, text/html", "text/markdown", id="markdown"),
         pytest.param("text/html;q=0.5, application/json", "application/json", id="q-values"),
     ],
 )
@@ -544,15 +545,17 @@ def test_request_ids_are_taken_from_the_request_and_echoed(flavour: str) -> None
     assert [e.request_id for e in hook.events] == ["req-42"]
 
 
+@pytest.mark.parametrize("accept", ["application/json", "text/markdown"])
 @pytest.mark.parametrize("flavour", FLAVOURS)
-def test_head_gets_the_headers_of_get_and_no_body(flavour: str) -> None:
+def test_head_gets_the_headers_of_get_and_no_body(flavour: str, accept: str) -> None:
     # An HTML body: Werkzeug sends no body for HEAD, so a detail taken from it would differ.
     app = build(flavour, {"/": Behaviour(503, b"<p>busy</p>", "text/html")})
-    got = get(app, "/", JSON)
-    head = get(app, "/", JSON, method="HEAD")
+    got = get(app, "/", {"Accept": accept})
+    head = get(app, "/", {"Accept": accept}, method="HEAD")
     assert head.status_code == 503
     assert head.data == b""
     assert head.headers["Content-Length"] == got.headers["Content-Length"] == str(len(got.data))
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
 
 
 # -- exceptions ----------------------------------------------------------------------------------

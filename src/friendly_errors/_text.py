@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -103,10 +104,15 @@ class RouteStep:
     state_label: str
 
 
-def _state_label(kind: str, state: str) -> str:
+def state_key(kind: str, state: str) -> str:
+    """The label that puts a step's state in words: a link is connected or failed, a node has a state."""
     if kind == "link":
-        return LABELS["link_failed"] if state == "failed" else LABELS["link_ok"]
-    return LABELS["state_" + state]
+        return "link_failed" if state == "failed" else "link_ok"
+    return "state_" + state
+
+
+def _state_label(kind: str, state: str) -> str:
+    return LABELS[state_key(kind, state)]
 
 
 def route(fault: Fault) -> tuple[RouteStep, ...]:
@@ -148,19 +154,46 @@ def duration(seconds: int) -> str:
     return f"about {round(seconds / 86400)} days"
 
 
+def clock(seconds: float) -> str:
+    """A moment as ``14:05`` in UTC, rounded up to the minute so that it is never too early."""
+    return time.strftime("%H:%M", time.gmtime(-(-seconds // 60) * 60))
+
+
+def retry_key(info: StatusInfo, retry_after: int | None) -> str | None:
+    """The label of the retry advice, from ``retryable`` and any wait asked for; None for none."""
+    if retry_after is not None:
+        return "retry_now" if retry_after <= 0 else "retry_wait"
+    if info.retryable:
+        return "retry_usually"
+    if info.fault is Fault.CLIENT:
+        return "retry_client"
+    if info.fault is Fault.NONE:
+        return None
+    return "retry_unlikely"
+
+
+_RETRY_ADVICE: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "retry_now": "This should be temporary: trying again now may work.",
+        "retry_wait": "This should be temporary: try again in {duration}.",
+        "retry_usually": "This is usually temporary: trying again in a few moments may work.",
+        "retry_client": (
+            "Trying again unchanged will give the same result: the request has to change first."
+        ),
+        "retry_unlikely": "Trying again is unlikely to help until the problem is fixed.",
+    }
+)
+
+
 def retry_advice(info: StatusInfo, retry_after: int | None) -> str:
     """Whether sending the same request again can help, from ``retryable`` and any wait asked for."""
-    if retry_after is not None:
-        if retry_after <= 0:
-            return "This should be temporary: trying again now may work."
-        return f"This should be temporary: try again in {duration(retry_after)}."
-    if info.retryable:
-        return "This is usually temporary: trying again in a few moments may work."
-    if info.fault is Fault.CLIENT:
-        return "Trying again unchanged will give the same result: the request has to change first."
-    if info.fault is Fault.NONE:
+    key = retry_key(info, retry_after)
+    if key is None:
         return ""
-    return "Trying again is unlikely to help until the problem is fixed."
+    if key == "retry_wait":
+        assert retry_after is not None
+        return _RETRY_ADVICE[key].format(duration=duration(retry_after))
+    return _RETRY_ADVICE[key]
 
 
 # C0 and C1 controls other than tab and newline, DEL, and lone surrogates: shown to a person they are

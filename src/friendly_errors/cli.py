@@ -121,11 +121,19 @@ def format_entry(info: StatusInfo, width: int = 80) -> str:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    info = _load_catalogue(args).get(parse_code(args.code), args.locale)
-    if args.json:
+    catalogue = _load_catalogue(args)
+    code = parse_code(args.code)
+    info = catalogue.get(code, args.locale)
+    fmt = "json" if args.json else _EXPLAIN_FORMATS[args.format]
+    if fmt == "json":
         data = dataclasses.asdict(info)
         data["fault"] = info.fault.value
         print(json.dumps(data, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        from friendly_errors.rendering import markdown_entry
+
+        # The words and layout an agent gets in a Markdown error response, without the request.
+        print(markdown_entry(catalogue, code, args.locale), end="")
     else:
         print(format_entry(info, _width()))
     return 0
@@ -152,7 +160,16 @@ def parse_port(value: str) -> int:
     return int(text)
 
 
-_FORMAT_NAMES = {"html": "html", "json": "json", "txt": "text", "text": "text", "xml": "xml"}
+_FORMAT_NAMES = {
+    "html": "html",
+    "json": "json",
+    "txt": "text",
+    "text": "text",
+    "xml": "xml",
+    "md": "markdown",
+    "markdown": "markdown",
+}
+_EXPLAIN_FORMATS = {"text": "text", "json": "json", "markdown": "markdown", "md": "markdown"}
 
 
 def _split(value: str) -> list[str]:
@@ -241,7 +258,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     for name in _split(args.formats):
         if name.lower() not in _FORMAT_NAMES:
             raise UsageError(
-                f"--formats: {name!r} is not a format (choose from html, json, txt, xml)"
+                f"--formats: {name!r} is not a format (choose from html, json, txt, xml, md)"
             )
         formats.append(Format(_FORMAT_NAMES[name.lower()]))
     if not formats:
@@ -310,7 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", parents=[common], help="explain one status code")
     explain.add_argument("code", help="the status code, e.g. 524")
-    explain.add_argument("--json", action="store_true", help="print the entry as JSON")
+    shape = explain.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--format",
+        default="text",
+        choices=list(_EXPLAIN_FORMATS),
+        help="text for the terminal (default), json, or markdown (the words of a Markdown error "
+        "response)",
+    )
+    shape.add_argument("--json", action="store_true", help="the same as --format json")
     explain.set_defaults(handler=_cmd_explain)
 
     listing = sub.add_parser("list", parents=[common], help="list the codes the catalogue knows")
@@ -348,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--formats",
         default="html,json,txt",
-        help="formats to export, from html, json, txt, xml (default: html,json,txt)",
+        help="formats to export, from html, json, txt, xml, md (default: html,json,txt)",
     )
     export.add_argument(
         "--locales", default="en", help="languages to export, e.g. en,fr (default: en)"

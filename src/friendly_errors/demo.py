@@ -5,9 +5,9 @@ Every example on the index page is a real response from a real app wrapped in
 explains itself in JSON, and the middleware turns that into the page the visitor sees. Nothing here is
 staged, so what a developer sees in the demo is what their own app will send.
 
-One convenience is the demo's alone: ``?accept=json`` (or ``text``, ``xml``, ``html``) rewrites the
-``Accept`` header before the middleware sees it, so a browser can show every format. The middleware
-itself only ever negotiates from the headers.
+One convenience is the demo's alone: ``?accept=json`` (or ``text``, ``xml``, ``markdown``, ``html``)
+rewrites the ``Accept`` header before the middleware sees it, so a browser can show every format. The
+middleware itself only ever negotiates from the headers.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ ACCEPT_SHORTCUTS: Final = {
     "text": "text/plain",
     "txt": "text/plain",
     "xml": "application/xml",
+    "markdown": "text/markdown",
+    "md": "text/markdown",
 }
 
 _ROUTE: Final = re.compile(r"/(?:custom/|debug/)?(?:status/([0-9]{3})|(exception|detail))")
@@ -229,12 +231,14 @@ def _index(scope: Scope) -> bytes:
         "custom <code>5xx.html</code> that extends the built-in page and replaces its header.</li>",
         "</ul><h2>Other formats</h2>",
         "<p>The format follows the request's <code>Accept</code> header: browsers get HTML, API "
-        "clients RFC 9457 problem details, terminals plain text. To see them from a browser, the "
+        "clients RFC 9457 problem details, terminals plain text, AI agents Markdown. To see them "
+        "from a browser, the "
         "demo (and only the demo) lets <code>?accept=</code> stand in for the header: "
         f"{formats}.</p>",
         "<p>From a terminal:</p><pre>",
         f"curl -i -H 'Accept: application/json' {base}/status/502\n",
         f"curl -i -H 'Accept: text/plain' {base}/status/503\n",
+        f"curl -i -H 'Accept: text/markdown' {base}/detail\n",
         f"curl -i -H 'Accept-Language: fr' {base}/status/504",
         "</pre></main></body></html>",
     ]
