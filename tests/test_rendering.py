@@ -673,7 +673,8 @@ def test_user_text_template_is_used_and_autoescaped(tmp_path: Path) -> None:
 def test_template_context_contract(tmp_path: Path) -> None:
     """Every documented name is present with its documented type (docs/templates.md)."""
     names: dict[str, type | tuple[type, ...]] = {
-        "format": str, "lang": str, "labels": Mapping, "label_lang_attr": str, "status": int,
+        "format": str, "lang": str, "dir": str, "labels": Mapping, "label_lang_attr": str,
+        "status": int,
         "status_class": str, "title": str, "summary": str, "description": str, "fault": str,
         "fault_caption": str, "route": tuple, "causes": tuple, "visitor_fixes": tuple,
         "developer_fixes": tuple, "other_meanings": tuple, "spec": str, "spec_url": str,

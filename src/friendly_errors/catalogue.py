@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, Final, Union
 
+from friendly_errors import _langtags
 from friendly_errors._loader import (
     LABELS_KEY,
     CatalogueError,
@@ -119,20 +120,11 @@ _TEXT_FIELDS: Final = frozenset(
 def _locale_chain(locale: str) -> tuple[str, ...]:
     """The lookup chain for a language tag, most specific first, ending with the default language.
 
-    ``zh-Hant-TW`` gives ``zh-hant-tw``, ``zh-hant``, ``zh``, ``en`` (RFC 4647 Section 3.4 truncation).
+    ``fr-CA`` gives ``fr-ca``, ``fr``, ``en``; ``zh-CN`` reaches ``zh-hans``, ``pt-PT`` reaches
+    ``pt-br``, and ``zh-TW`` stops at ``zh-hant`` (see ``_langtags.fallbacks``).
     """
-    tag = locale.strip().lower().replace("_", "-")
-    chain: list[str] = []
-    parts = [p for p in tag.split("-") if p]
-    while parts:
-        chain.append("-".join(parts))
-        parts.pop()
-        # A singleton such as the "x" of "x-private" is never left dangling at the end.
-        if parts and len(parts[-1]) == 1:
-            parts.pop()
-    if DEFAULT_LOCALE not in chain:
-        chain.append(DEFAULT_LOCALE)
-    return tuple(chain)
+    chain = _langtags.fallbacks(locale)
+    return chain if DEFAULT_LOCALE in chain else (*chain, DEFAULT_LOCALE)
 
 
 def _unknown_title(code: int) -> str:
@@ -224,10 +216,10 @@ class Catalogue:
             incoming = source._layers
         elif isinstance(source, (str, os.PathLike)):
             file_locale, entries = load_file(Path(source))
-            incoming = {_norm_locale(locale or file_locale or DEFAULT_LOCALE): entries}
+            incoming = {_langtags.normalise(locale or file_locale or DEFAULT_LOCALE): entries}
         elif isinstance(source, Mapping):
             entries = validate_mapping(source, origin="mapping")
-            incoming = {_norm_locale(locale or DEFAULT_LOCALE): entries}
+            incoming = {_langtags.normalise(locale or DEFAULT_LOCALE): entries}
         else:
             raise TypeError(
                 "catalogue source must be a mapping, a path to a TOML or JSON file or a Catalogue, "
@@ -275,7 +267,7 @@ class Catalogue:
         if cached is not None:
             return cached
         info = self._build(code, locale)
-        if _norm_locale(locale) in self._layers or locale == DEFAULT_LOCALE:
+        if _langtags.normalise(locale) in self._layers or locale == DEFAULT_LOCALE:
             self._cache[key] = info
         return info
 
@@ -307,22 +299,25 @@ class Catalogue:
         values.update(exact)
         source.update(exact_source)
         values["fault"] = Fault(values.get("fault", _class_fault(code)))
-        values["locale"] = chain[max(source.values(), default=chain.index(DEFAULT_LOCALE))]
+        depth = max(source.values(), default=chain.index(DEFAULT_LOCALE))
+        values["locale"] = _langtags.canonical(chain[depth])
         return StatusInfo(code=code, **values)
 
     def labels(self, locale: str = DEFAULT_LOCALE) -> Mapping[str, str]:
         """The page's own words in ``locale``, label by label, falling back along its chain to English.
 
-        Which language each label is really in is not tracked: a label missing from a translation is
-        the translator's to add (``friendly-errors list --missing``), not a page's to mark.
+        Under everything lie the built-in English words, so a catalogue built from
+        :meth:`empty` still has a word for every label. Which language each label is really in is
+        not tracked: a label missing from a translation is the translator's to add
+        (:meth:`untranslated`, ``friendly-errors list --missing``), not a page's to mark.
         """
         found = self._labels.get(locale)
         if found is None:
-            merged: dict[str, str] = {}
+            merged = dict(_builtin_labels())
             for lang in reversed(_locale_chain(locale)):
                 merged.update(self._layers.get(lang, {}).get(LABELS_KEY, {}))
             found = MappingProxyType(merged)
-            if _norm_locale(locale) in self._layers or locale == DEFAULT_LOCALE:
+            if _langtags.normalise(locale) in self._layers or locale == DEFAULT_LOCALE:
                 self._labels[locale] = found
         return found
 
@@ -330,8 +325,34 @@ class Catalogue:
 
     @property
     def locales(self) -> tuple[str, ...]:
-        """The languages that have at least one entry, default language first."""
-        return tuple(sorted(self._layers, key=lambda loc: (loc != DEFAULT_LOCALE, loc)))
+        """The languages that have at least one entry, default language first, written the usual
+        way (``pt-BR``, ``zh-Hans``) whatever case their files used."""
+        ordered = sorted(self._layers, key=lambda loc: (loc != DEFAULT_LOCALE, loc))
+        return tuple(_langtags.canonical(loc) for loc in ordered)
+
+    def untranslated(self, locale: str) -> dict[str, tuple[str, ...]]:
+        """What a page in ``locale`` would still show in the default language, table by table.
+
+        Keys name the tables of a catalogue file: ``"labels"`` lists the page's words that have no
+        translation, and ``"5xx"`` or ``"503"`` the text fields of that entry that fall back (all
+        of them when the language has no entry of its own). Tables with nothing missing are left
+        out, so a complete language gives ``{}``, as does the default language itself. This is
+        the list a translator works through (``friendly-errors list --missing``).
+        """
+        chain = _langtags.fallbacks(locale)
+        if not chain or DEFAULT_LOCALE in chain:
+            return {}
+        layers = [self._layers.get(lang, {}) for lang in chain]
+        missing: dict[str, tuple[str, ...]] = {}
+        english = self._layers.get(DEFAULT_LOCALE, {})
+        # Labels, then the class entries, then the codes: the order of the built-in file.
+        for key in sorted(english, key=lambda k: (k != LABELS_KEY, isinstance(k, int), str(k))):
+            own = {name for layer in layers for name in layer.get(key, {})}
+            wanted = english[key] if key == LABELS_KEY else _TEXT_FIELDS.intersection(english[key])
+            fields = tuple(name for name in english[key] if name in wanted and name not in own)
+            if fields:
+                missing[str(key)] = fields
+        return missing
 
     def codes(self, locale: str = DEFAULT_LOCALE) -> tuple[int, ...]:
         """The codes with their own entry in ``locale`` or a language it falls back to, sorted."""
@@ -354,16 +375,18 @@ class Catalogue:
         return f"Catalogue({{{sizes}}})"
 
 
+def _builtin_labels() -> Mapping[str, str]:
+    """The English words of the built-in file: every label has one (the loader's test checks it)."""
+    english: Mapping[str, str] = Catalogue.default()._layers[DEFAULT_LOCALE][LABELS_KEY]
+    return english
+
+
 def _class_fault(code: int) -> Fault:
     if code < 400:
         return Fault.NONE
     if code < 500:
         return Fault.CLIENT
     return Fault.SERVER
-
-
-def _norm_locale(locale: str) -> str:
-    return locale.strip().lower().replace("_", "-")
 
 
 def _origin(source: object) -> str:

@@ -32,9 +32,9 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
-from friendly_errors import _csp, _memo, _problem, _text
+from friendly_errors import _csp, _langtags, _memo, _problem, _text
 from friendly_errors._loader import class_key
-from friendly_errors.catalogue import Catalogue, Fault, StatusInfo
+from friendly_errors.catalogue import DEFAULT_LOCALE, Catalogue, StatusInfo
 from friendly_errors.negotiation import Format, FormatChoice, negotiate_format, negotiate_language
 
 __all__ = ["RenderedError", "Renderer", "RequestInfo"]
@@ -167,7 +167,11 @@ class Renderer:
         self._texts: dict[tuple[int, str], _text.TextParts] = {}
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
-        self._fallbacks: dict[tuple[int, str, bool], tuple[list[tuple[str, str]], bytes]] = {}
+        self._fallbacks: dict[tuple[int, str, str], tuple[list[tuple[str, str]], bytes]] = {}
+        self._fallback_words = {
+            lang: _FallbackWords.prepare(lang, catalogue.labels(lang))
+            for lang in (DEFAULT_LOCALE, *self._locales)
+        }
         # The built-in pages, cut where each request's own values go (see _memo).
         self.memo = _memo.PageMemo()
         self._markers = _memo.Markers()
@@ -200,6 +204,7 @@ class Renderer:
         """
         choice = _HTML_CHOICE
         method = "GET"
+        lang = DEFAULT_LOCALE
         try:
             method = request.method
             headers = request.headers
@@ -264,7 +269,7 @@ class Renderer:
                 choice.format.value,
                 status,
             )
-            return self._fallback(status, choice, method == "HEAD")
+            return self._fallback(status, choice, method == "HEAD", lang)
 
     # -- HTML and text --------------------------------------------------------------------------
 
@@ -287,7 +292,7 @@ class Renderer:
         info: StatusInfo = context["info"]
         detail = _text.printable(detail) if detail else None
         traceback = _text.printable(traceback) if traceback else None
-        values = _request_values(info, request_id, request, now, retry_after)
+        values = _request_values(info, context["labels"], request_id, request, now, retry_after)
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
@@ -413,11 +418,13 @@ class Renderer:
         found = self._contexts.get(key)
         if found is None:
             info = self._catalogue.get(status, lang)
+            labels = self._catalogue.labels(lang)
             found = self._contexts[key] = {
                 "format": fmt.value,
                 "lang": lang,
-                "labels": _text.LABELS,
-                "label_lang_attr": _label_lang_attr(lang),
+                "dir": _langtags.direction(lang),
+                "labels": labels,
+                "label_lang_attr": self._label_lang_attr(lang, labels),
                 "status": status,
                 "status_class": info.status_class,
                 "info": info,
@@ -425,8 +432,8 @@ class Renderer:
                 "summary": info.summary,
                 "description": info.description,
                 "fault": info.fault.value,
-                "fault_caption": _text.FAULT_CAPTIONS[info.fault],
-                "route": _ROUTES[info.fault],
+                "fault_caption": _text.fault_caption(info.fault, labels),
+                "route": _text.route(info.fault, labels),
                 "causes": info.causes,
                 "visitor_fixes": info.visitor_fixes,
                 "developer_fixes": info.developer_fixes,
@@ -445,11 +452,24 @@ class Renderer:
                 "detail": None,
                 "traceback": None,
                 "retry_after": None,
-                "retry_text": _text.retry_advice(info, None),
+                "retry_text": _text.retry_advice(info, None, labels),
                 "can_retry": False,
                 "support_text": "",
             }
         return found
+
+    def _label_lang_attr(self, lang: str, labels: Mapping[str, str]) -> Markup:
+        """`` lang="en"`` on the page's words when they are all English on a page that is not.
+
+        That happens with a language whose file gives entries but no ``[labels]``; the page's own
+        words are then English, and screen readers must read them so (WCAG 3.1.2). A partly
+        translated table is not marked word by word: ``friendly-errors list --missing`` shows
+        the gaps to fill instead.
+        """
+        english = self._catalogue.labels(DEFAULT_LOCALE)
+        if DEFAULT_LOCALE in _langtags.fallbacks(lang) or labels != english:
+            return Markup("")
+        return Markup(' lang="{}"').format(DEFAULT_LOCALE)
 
     def _text_parts(self, status: int, lang: str) -> _text.TextParts:
         key = (status, lang)
@@ -457,6 +477,7 @@ class Renderer:
         if found is None:
             found = self._texts[key] = _text.text_parts(
                 self._catalogue.get(status, lang),
+                self._catalogue.labels(lang),
                 show_developer_info=self._show_developer_info,
                 site_name=self._site_name,
                 home_url=self._home_url,
@@ -515,11 +536,14 @@ class Renderer:
 
     # -- the page that cannot fail --------------------------------------------------------------
 
-    def _fallback(self, status: object, choice: FormatChoice, head: bool) -> RenderedError:
-        """A minimal response built from constants and the status number only.
+    def _fallback(
+        self, status: object, choice: FormatChoice, head: bool, lang: str
+    ) -> RenderedError:
+        """A minimal response built from the status number and words prepared at start-up.
 
         Nothing in it depends on templates, the catalogue or request data, which is what makes it
-        safe to serve after any of those has failed.
+        safe to serve after any of those has failed. It is in ``lang`` when the failure came after
+        the language was known, else in English.
         """
         code = (
             int(status)
@@ -530,10 +554,13 @@ class Renderer:
             return RenderedError(
                 code, list(_COMMON_HEADERS), b"", choice.format, choice.media_type, fallback=True
             )
-        key = (code, choice.media_type, choice.format is Format.HTML)
+        words = self._fallback_words.get(lang) or self._fallback_words[DEFAULT_LOCALE]
+        key = (code, choice.media_type, words.lang)
         found = self._fallbacks.get(key)
         if found is None:
-            found = self._fallbacks[key] = _fallback_response(code, choice, self._frame_ancestors)
+            found = self._fallbacks[key] = _fallback_response(
+                code, choice, self._frame_ancestors, words
+            )
         headers, body = found
         return RenderedError(
             code,
@@ -571,6 +598,7 @@ _REQUEST_ID, _TIMESTAMP, _METHOD, _PATH, _QUERY, _SUPPORT, _RETRY = range(len(_m
 
 def _request_values(
     info: StatusInfo,
+    labels: Mapping[str, str],
     request_id: str,
     request: RequestInfo,
     now: datetime | None,
@@ -584,6 +612,7 @@ def _request_values(
     timestamp = _utc_now() if now is None else _timestamp(now)
     method = "GET" if request.method == "HEAD" else request.method
     support = _text.support_text(
+        labels,
         info.code,
         info.title,
         rid,
@@ -591,7 +620,7 @@ def _request_values(
         _text.shorten(method, 20),
         _text.shorten(request.path),
     )
-    retry = _text.retry_advice(info, retry_after)
+    retry = _text.retry_advice(info, retry_after, labels, now)
     return (rid, timestamp, method, request.path, request.query, support, retry)
 
 
@@ -609,41 +638,67 @@ def _text_bytes(text: str) -> bytes:
     return _problem.utf8(text)[1]
 
 
-_ROUTES: Final = {fault: _text.route(fault) for fault in Fault}
+@dataclass(frozen=True)
+class _FallbackWords:
+    """What the static fallback says in one language, made safe to print once, at start-up."""
+
+    lang: str
+    dir: str
+    #: The word for "Error": the title wherever the IANA phrase, which is English, cannot serve.
+    error: str
+    #: "The full error page could not be shown."
+    sentence: str
+
+    @classmethod
+    def prepare(cls, lang: str, labels: Mapping[str, str]) -> _FallbackWords:
+        def safe(text: str) -> str:
+            # A label from a Python mapping may hold controls or lone surrogates; the fallback
+            # must be able to write it into every format without a failure of its own.
+            return _problem.utf8(_text.printable(text, multiline=False))[0]
+
+        return cls(lang, _langtags.direction(lang), safe(labels["error"]), safe(labels["fallback"]))
+
+    @property
+    def is_english(self) -> bool:
+        return DEFAULT_LOCALE in _langtags.fallbacks(self.lang)
 
 
 def _fallback_response(
-    code: int, choice: FormatChoice, frame_ancestors: str
+    code: int, choice: FormatChoice, frame_ancestors: str, words: _FallbackWords
 ) -> tuple[list[tuple[str, str]], bytes]:
-    try:
-        phrase = http.HTTPStatus(code).phrase
-    except ValueError:
-        phrase = "Error"
+    phrase = ""
+    if words.is_english:
+        try:
+            phrase = http.HTTPStatus(code).phrase
+        except ValueError:
+            pass
+    title = phrase or words.error
     fmt = choice.format
     if fmt is Format.JSON:
-        body = f'{{"type":"about:blank","title":{json.dumps(phrase)},"status":{code}}}'
+        body = f'{{"type":"about:blank","title":{json.dumps(title)},"status":{code}}}'
     elif fmt is Format.XML:
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<problem xmlns="urn:ietf:rfc:7807">'
-            f"<type>about:blank</type><title>{html.escape(phrase, quote=False)}</title>"
+            f"<type>about:blank</type><title>{html.escape(title, quote=False)}</title>"
             f"<status>{code}</status></problem>\n"
         )
     elif fmt is Format.TEXT:
-        body = f"{code} {phrase}\n\nThe full error page could not be shown.\n"
+        body = f"{code} {title}\n\n{words.sentence}\n"
     else:
+        direction = ' dir="rtl"' if words.dir == "rtl" else ""
         body = (
-            '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<!doctype html>\n<html lang="{words.lang}"{direction}><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="robots" content="noindex">'
-            f"<title>{code} {html.escape(phrase, quote=False)}</title></head>\n"
-            f"<body><main><h1>{code} {html.escape(phrase, quote=False)}</h1>"
-            "<p>The full error page could not be shown.</p></main></body></html>\n"
+            f"<title>{code} {html.escape(title, quote=False)}</title></head>\n"
+            f"<body><main><h1>{code} {html.escape(title, quote=False)}</h1>"
+            f"<p>{html.escape(words.sentence, quote=False)}</p></main></body></html>\n"
         )
-    data = body.encode("ascii")
+    data = body.encode("utf-8")
     headers = [
         ("Content-Type", choice.media_type + _CHARSET),
         ("Content-Length", str(len(data))),
-        ("Content-Language", "en"),
+        ("Content-Language", words.lang),
         *_COMMON_HEADERS,
     ]
     if fmt is Format.HTML:
@@ -680,13 +735,6 @@ def _timestamp(now: datetime) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _label_lang_attr(lang: str) -> Markup:
-    """``lang="en"`` for the built-in labels on a page in another language (WCAG 3.1.2)."""
-    if lang.split("-", 1)[0].lower() == _text.LABELS_LANG:
-        return Markup("")
-    return Markup(' lang="{}"').format(_text.LABELS_LANG)
 
 
 def _is_web_url(url: str) -> bool:
