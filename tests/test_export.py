@@ -390,7 +390,7 @@ def test_an_interrupted_export_cleans_up(tmp_path: Path, monkeypatch: pytest.Mon
         pytest.param({"codes": []}, "no status codes to export", id="no-codes"),
         pytest.param({"codes": [502], "formats": []}, "formats must name", id="no-formats"),
         pytest.param({"codes": [502], "formats": ["html"]}, "formats must name", id="str-format"),
-        pytest.param({"codes": [502], "locales": ["fr"]}, "no entries in 'fr'", id="locale"),
+        pytest.param({"codes": [502], "locales": ["sv"]}, "no entries in 'sv'", id="locale"),
         pytest.param({"codes": [502], "locales": []}, "no languages to export", id="no-locales"),
     ],
 )

@@ -81,17 +81,14 @@ class _Responder:
     normal response costs one comparison per message and no coroutine frame of ours.
     """
 
-    __slots__ = (
-        "collector",
-        "disconnected",
-        "handler",
-        "held",
-        "held_headers",
-        "scope",
-        "server_receive",
-        "server_send",
-        "state",
-    )
+    # What only the slow path sets, as class defaults: a passed-through request pays for the five
+    # attributes set in __init__ and no more.
+    #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
+    disconnected = False
+    #: The status of the response being replaced, its headers as text and what its body says.
+    held = 0
+    held_headers: tuple[tuple[str, str], ...] = ()
+    collector: DetailCollector | None = None
 
     def __init__(self, handler: ErrorHandler, scope: Scope, receive: Receive, send: Send) -> None:
         self.handler = handler
@@ -99,12 +96,6 @@ class _Responder:
         self.server_receive = receive
         self.server_send = send
         self.state = _WAITING
-        #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
-        self.disconnected = False
-        #: The status of the response being replaced, its headers as text and what its body says.
-        self.held = 0
-        self.held_headers: tuple[tuple[str, str], ...] = ()
-        self.collector: DetailCollector | None = None
 
     # -- what the app calls ---------------------------------------------------------------------
 

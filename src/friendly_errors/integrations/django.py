@@ -1,8 +1,8 @@
 """Django: the WSGI entry point of a project's ``wsgi.py``, with friendly errors around it.
 
 Django turns unhandled exceptions into 500 responses itself (logged on ``django.request``), so the
-middleware sees and replaces those responses; it sees the exception itself only when
-``DEBUG_PROPAGATE_EXCEPTIONS`` is on.
+middleware sees and replaces those responses; an exception leaves Django's handler only when
+``DEBUG_PROPAGATE_EXCEPTIONS`` is on, and then goes on untouched.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ def get_wsgi_application(**options: Any) -> FriendlyErrorsWSGIMiddleware:
     """``django.core.wsgi.get_wsgi_application()`` wrapped in the middleware.
 
     Django's handler sets Django up when it is built, as the plain ``wsgi.py`` does, so a project
-    swaps one import and keeps its start-up order.
+    swaps one import and keeps its start-up order. Unless given, ``propagate_exceptions`` follows
+    ``DEBUG_PROPAGATE_EXCEPTIONS``.
     """
     try:
         from django.core.wsgi import get_wsgi_application as django_application
@@ -27,4 +28,9 @@ def get_wsgi_application(**options: Any) -> FriendlyErrorsWSGIMiddleware:
             "friendly_errors.integrations.django needs Django: "
             "pip install 'friendly-http-errors[django]'"
         ) from exc
-    return FriendlyErrorsWSGIMiddleware(django_application(), **options)
+    handler = django_application()
+    from django.conf import settings
+
+    # With DEBUG_PROPAGATE_EXCEPTIONS, Django lets exceptions out of its handler on purpose.
+    options.setdefault("propagate_exceptions", lambda: bool(settings.DEBUG_PROPAGATE_EXCEPTIONS))
+    return FriendlyErrorsWSGIMiddleware(handler, **options)
