@@ -502,6 +502,84 @@ def test_languages_fall_back_field_by_field() -> None:
     assert catalogue.codes("sv") == catalogue.codes("en")
 
 
+def test_languages_are_spelled_as_usual_whatever_their_files_say() -> None:
+    catalogue = Catalogue.empty().extend({503: {"title": "x"}}, locale="PT_br")
+    assert catalogue.locales == ("pt-BR",)
+    assert catalogue.get(503, "pt-br").locale == "pt-BR"
+    assert "zh-Hans" in Catalogue.default().locales
+
+
+@pytest.mark.parametrize(
+    ("tag", "locale"),
+    [("zh-CN", "zh-Hans"), ("zh-SG", "zh-Hans"), ("zh-TW", "en"), ("pt-PT", "pt-BR")],
+)
+def test_lookups_follow_the_same_tag_mapping_as_negotiation(tag: str, locale: str) -> None:
+    assert Catalogue.default().get(503, tag).locale == locale
+    expected = Catalogue.default().labels(locale)
+    assert Catalogue.default().labels(tag) == expected
+
+
+def test_a_catalogue_without_words_has_the_built_in_english_ones() -> None:
+    english = Catalogue.default().labels()
+    assert Catalogue.empty().labels("fr") == english
+    ours = Catalogue.empty().extend({"labels": {"error": "Oops"}})
+    assert ours.labels()["error"] == "Oops"
+    assert ours.labels()["what_happened"] == english["what_happened"]
+
+
+def test_labels_fall_back_word_by_word() -> None:
+    catalogue = Catalogue.default().extend({"labels": {"what_happened": "Vad hände"}}, locale="sv")
+    labels = catalogue.labels("sv-FI")
+    assert labels["what_happened"] == "Vad hände"
+    assert labels["what_you_can_do"] == Catalogue.default().labels()["what_you_can_do"]
+    overridden = Catalogue.default().extend({"labels": {"error": "エラー発生"}}, locale="ja")
+    assert overridden.labels("ja")["error"] == "エラー発生"
+    assert overridden.labels("ja")["home"] == Catalogue.default().labels("ja")["home"]
+
+
+def test_untranslated_lists_what_falls_back_to_english() -> None:
+    catalogue = Catalogue.default().extend(
+        {
+            "labels": {"error": "Fel"},
+            503: {"title": "Otillgänglig", "summary": "Inte nu."},
+            "5xx": {"title": "Serverfel"},
+        },
+        locale="sv",
+    )
+    missing = catalogue.untranslated("sv")
+    assert list(missing)[:2] == ["labels", "1xx"], "labels first, then the classes, then codes"
+    assert "error" not in missing["labels"] and "what_happened" in missing["labels"]
+    assert missing["503"] == ("description", "causes", "visitor_fixes", "developer_fixes")
+    assert "title" not in missing["5xx"] and "summary" in missing["5xx"]
+    assert missing["100"] == ("title", "summary", "description", "causes", "visitor_fixes",
+                              "developer_fixes")  # fmt: skip
+    assert catalogue.untranslated("sv-FI") == missing
+    for english in ("en", "en-GB", ""):
+        assert catalogue.untranslated(english) == {}
+
+
+def test_built_in_languages_are_read_when_first_asked_for() -> None:
+    default = Catalogue.default()
+    extended = default.extend({503: {"summary": "Ours"}})
+    # Extending another language keeps the built-in ones as they were: shared, read once.
+    assert extended._files.keys() == default._files.keys()
+    assert all(extended._files[tag] is default._files[tag] for tag in default._files)
+    assert extended.get(503, "ja").title == default.get(503, "ja").title
+    merged = default.extend({503: {"summary": "Nous"}}, locale="fr")
+    assert "fr" not in merged._files
+    assert merged.get(503, "fr").summary == "Nous"
+    assert merged.get(503, "fr").title == default.get(503, "fr").title
+
+
+def test_a_built_in_file_must_name_its_own_language(tmp_path: Path) -> None:
+    from friendly_errors.catalogue import _BuiltInFile
+
+    path = write(tmp_path, "xx.toml", 'locale = "yy"\n[503]\ntitle = "x"\n')
+    with pytest.raises(CatalogueError, match=r"xx\.toml: field 'locale': must name .* 'xx'"):
+        _BuiltInFile(path, "xx").entries()
+    assert _BuiltInFile(write(tmp_path, "yy.toml", 'locale = "yy"\n'), "yy").entries() == {}
+
+
 def test_repr_names_languages_and_sizes() -> None:
     found = re.fullmatch(r"Catalogue\(\{(.*)\}\)", repr(Catalogue.default()))
     assert found is not None
@@ -633,6 +711,54 @@ def test_extend_from_json_file(tmp_path: Path) -> None:
             "524: {}\n",
             r"a\.yaml: unsupported file type '\.yaml'",
             id="unsupported-suffix",
+        ),
+        pytest.param(
+            "a.toml",
+            'labels = "words"\n',
+            r"a\.toml: labels: expected a table of words, got str",
+            id="labels-not-a-table",
+        ),
+        pytest.param(
+            "a.toml",
+            '[labels]\nwhat_happend = "x"\n',
+            r"a\.toml: labels: 'what_happend': unknown label \(known: app_said, ",
+            id="unknown-label",
+        ),
+        pytest.param(
+            "a.toml",
+            "[labels]\nerror = 3\n",
+            r"a\.toml: labels: 'error': expected a non-empty string, got 3",
+            id="label-not-text",
+        ),
+        pytest.param(
+            "a.toml",
+            '[labels]\nretry_now = "at {time}"\n',
+            r"a\.toml: labels: 'retry_now': unknown placeholder .* \(this label may use: none\)",
+            id="placeholder-in-a-plain-label",
+        ),
+        pytest.param(
+            "a.toml",
+            '[labels]\nretry_wait = "at {when}"\n',
+            r"labels: 'retry_wait': .* \(this label may use: \{duration\}, \{time\}\)",
+            id="unknown-placeholder",
+        ),
+        pytest.param(
+            "a.toml",
+            '[labels]\nretry_wait = "at {time:>9}"\n',
+            r"labels: 'retry_wait': a placeholder is a name in braces, such as \{time\}",
+            id="format-spec",
+        ),
+        pytest.param(
+            "a.toml",
+            '[labels]\nretry_wait = "at {time!r}"\n',
+            r"labels: 'retry_wait': a placeholder is a name in braces",
+            id="conversion",
+        ),
+        pytest.param(
+            "a.toml",
+            '[labels]\nretry_wait = "at {time"\n',
+            r"labels: 'retry_wait': .* \(write \{\{ for a brace\)",
+            id="lone-brace",
         ),
     ],
 )

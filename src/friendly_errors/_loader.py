@@ -218,8 +218,15 @@ def load_file(path: Path) -> tuple[str | None, dict[int | str, PartialEntry]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise CatalogueError(f"{origin}: cannot read file: {exc.strerror or exc}") from exc
+    return load_bytes(raw, origin=origin, toml=suffix == ".toml")
+
+
+def load_bytes(
+    raw: bytes, *, origin: str, toml: bool
+) -> tuple[str | None, dict[int | str, PartialEntry]]:
+    """The ``locale`` and entries of a catalogue file's contents; ``origin`` names it in errors."""
     try:
-        if suffix == ".toml":
+        if toml:
             data: object = tomllib.loads(raw.decode("utf-8"))
         else:
             data = json.loads(raw)

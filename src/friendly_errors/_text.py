@@ -13,6 +13,7 @@ Japanese or Chinese character counts as two, and text without spaces breaks betw
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -227,22 +228,34 @@ def _is_wide(char: str) -> bool:
 # Characters a line may not start with, and may not end with, in Chinese and Japanese typesetting
 # (the core of JIS X 4051's rules): closing brackets and punctuation stay with what precedes them,
 # opening brackets with what follows.
+# The characters are the point here, full-width look-alikes included.
 _NO_LINE_START: Final = frozenset(
-    "、。，．・：；？！ー―‐〜…‥々ゝゞヽヾぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
-    "）〕］｝〉》」』】〙〗〟’”｠»,.:;!?)]}%"
+    "、。，．・：；？！ー―‐〜…‥々ゝゞヽヾぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"  # noqa: RUF001
+    "）〕］｝〉》」』】〙〗〟’”｠»,.:;!?)]}%"  # noqa: RUF001
 )
-_NO_LINE_END: Final = frozenset("（〔［｛〈《「『【〘〖〝‘“｟«([{")
+_NO_LINE_END: Final = frozenset("（〔［｛〈《「『【〘〖〝‘“｟«([{")  # noqa: RUF001
 # What textwrap treats as whitespace: the ASCII spaces. Others (such as U+3000) belong to a word.
 _SPACES: Final = re.compile(r"([\t\n\x0b\x0c\r ]+)")
 _TO_SPACE: Final = str.maketrans(dict.fromkeys("\t\n\x0b\x0c\r", " "))
 
 
+def _is_hangul(char: str) -> bool:
+    return (
+        "\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f"
+    )
+
+
 def _breakable(word: str) -> list[str]:
-    """``word`` cut where a line may break inside it: next to a wide (CJK) character."""
+    """``word`` cut where a line may break inside it: next to a Chinese or Japanese character.
+
+    Korean separates its words with spaces and is read more easily broken there, as Korean
+    typesetting does (CSS ``word-break: keep-all``), so Hangul is not cut between syllables.
+    """
     pieces = [word[0]]
-    for before, char in zip(word, word[1:]):
+    for before, char in itertools.pairwise(word):
         if (
             (_is_wide(before) or _is_wide(char))
+            and not (_is_hangul(before) or _is_hangul(char))
             and char not in _NO_LINE_START
             and before not in _NO_LINE_END
         ):

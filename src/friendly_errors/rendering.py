@@ -168,9 +168,10 @@ class Renderer:
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
         self._fallbacks: dict[tuple[int, str, str], tuple[list[tuple[str, str]], bytes]] = {}
+        # The fallback's words, per language: English now, each other language before its first
+        # page (built-in languages are read on first use, see Catalogue.default).
         self._fallback_words = {
-            lang: _FallbackWords.prepare(lang, catalogue.labels(lang))
-            for lang in (DEFAULT_LOCALE, *self._locales)
+            DEFAULT_LOCALE: _FallbackWords.prepare(DEFAULT_LOCALE, catalogue.labels(DEFAULT_LOCALE))
         }
         # The built-in pages, cut where each request's own values go (see _memo).
         self.memo = _memo.PageMemo()
@@ -230,6 +231,11 @@ class Renderer:
             lang = self._catalogue.get(
                 status, negotiate_language(accept_language, self._locales)
             ).locale
+            if lang not in self._fallback_words:
+                # Before anything in this language is rendered, so the fallback has its words.
+                self._fallback_words[lang] = _FallbackWords.prepare(
+                    lang, self._catalogue.labels(lang)
+                )
             if retry_after is not None and (
                 isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
             ):
@@ -539,11 +545,11 @@ class Renderer:
     def _fallback(
         self, status: object, choice: FormatChoice, head: bool, lang: str
     ) -> RenderedError:
-        """A minimal response built from the status number and words prepared at start-up.
+        """A minimal response built from the status number and words prepared in advance.
 
         Nothing in it depends on templates, the catalogue or request data, which is what makes it
-        safe to serve after any of those has failed. It is in ``lang`` when the failure came after
-        the language was known, else in English.
+        safe to serve after any of those has failed. It is in ``lang`` when that language's words
+        were prepared before the failure (they are, before its first page), else in English.
         """
         code = (
             int(status)
