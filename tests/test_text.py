@@ -6,7 +6,7 @@ import textwrap
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from friendly_errors import Catalogue, Fault, _text
@@ -54,6 +54,8 @@ NARROW = st.text(
 def test_narrow_text_wraps_exactly_as_textwrap(
     text: str, width: int, first: str, rest: str, break_long_words: bool
 ) -> None:
+    # textwrap never returns when an indent leaves no room on a line.
+    assume(width > max(len(first), len(rest)))
     expected = textwrap.wrap(
         text,
         width,
@@ -118,6 +120,12 @@ def test_cjk_lines_fit_in_their_columns_and_lose_nothing(text: str, width: int) 
 )  # fmt: skip
 def test_cjk_wrapping(text: str, width: int, lines: list[str]) -> None:
     assert _text.Wrapper(width).wrap(text) == lines
+
+
+@pytest.mark.parametrize("break_long_words", [True, False])
+def test_an_indent_wider_than_the_line_still_ends(break_long_words: bool) -> None:
+    lines = _text.Wrapper(1, "  - ", "", break_long_words).wrap("   ab サ")
+    assert "".join(lines).replace(" ", "").replace("-", "") == "abサ"
 
 
 def test_a_url_stays_whole_when_words_may_not_be_cut() -> None:

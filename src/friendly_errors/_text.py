@@ -316,20 +316,24 @@ class Wrapper:
                 used += columns(chunks[-1])
                 line.append(chunks.pop())
             if chunks and columns(chunks[-1]) > room:
-                self._cut_long_word(chunks, line, room - used if room >= 1 else 1)
+                self._cut_long_word(chunks, line, room, used)
             if line and not line[-1].strip():
                 line.pop()
             if line:
                 lines.append(indent + "".join(line))
         return lines
 
-    def _cut_long_word(self, chunks: list[str], line: list[str], space_left: int) -> None:
+    def _cut_long_word(self, chunks: list[str], line: list[str], room: int, used: int) -> None:
         """A word wider than a whole line: fill the line with its start, or give it a line of its
         own when it must stay whole (a URL)."""
-        if self.break_long_words:
-            chunk = chunks[-1]
+        chunk = chunks[-1]
+        if room < 1 and not chunk.strip():
+            # An indent that leaves no room: spaces could only be cut one by one and dropped,
+            # forever (textwrap never returns here). They would be dropped anyway.
+            chunks.pop()
+        elif self.break_long_words:
             # At least one character per line, however narrow, so the loop always ends.
-            end = _fitting(chunk, space_left) or (0 if line else 1)
+            end = _fitting(chunk, room - used if room >= 1 else 1) or (0 if line else 1)
             line.append(chunk[:end])
             chunks[-1] = chunk[end:]
         elif not line:
