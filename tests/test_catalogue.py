@@ -850,3 +850,38 @@ def test_format_reference_documents_every_field() -> None:
             assert f"`{field.name}`" in doc, field.name
     for fault in Fault:
         assert f"`{fault.value}`" in doc
+
+
+# -- the page's own words ------------------------------------------------------------------------
+
+
+def test_labels_fall_back_label_by_label_to_english() -> None:
+    catalogue = Catalogue.default().extend({"labels": {"try_again": "Försök igen"}}, locale="sv")
+    labels = catalogue.labels("sv-FI")
+    assert labels["try_again"] == "Försök igen"
+    assert labels["home"] == Catalogue.default().labels()["home"] == "Go to the home page"
+    assert set(labels) == set(Catalogue.default().labels())
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ({"tryagain": "x"}, "'tryagain': unknown label"),
+        ({"try_again": ""}, "'try_again': expected a non-empty string"),
+        ({"try_again": ["x"]}, "'try_again': expected a non-empty string"),
+        ({"try_again": "Retry in {time}"}, "unknown placeholder"),
+        ({"retry_wait": "Retry after {when}"}, r"may use: \{duration\}, \{time\}"),
+        ({"retry_wait": "Retry after {time"}, "write {{ for a brace"),
+        ("words", "expected a table of words"),
+    ],
+    ids=["unknown", "empty", "list", "placeholder", "wrong-placeholder", "brace", "not-a-table"],
+)
+def test_bad_labels_fail_when_loaded(labels: object, message: str) -> None:
+    with pytest.raises(CatalogueError, match=message):
+        Catalogue.default().extend({"labels": labels}, locale="sv")  # type: ignore[dict-item]
+
+
+def test_the_english_file_gives_every_label() -> None:
+    from friendly_errors._loader import LABEL_PLACEHOLDERS
+
+    assert set(Catalogue.default().labels("en")) == set(LABEL_PLACEHOLDERS)

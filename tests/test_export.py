@@ -540,7 +540,7 @@ def test_export_command_prints_warnings(capsys: pytest.CaptureFixture[str], tmp_
         pytest.param(["--codes", "504-502"], "'504-502' is an empty range", id="codes-range"),
         pytest.param(["--formats", "pdf"], "--formats: 'pdf' is not a format", id="formats"),
         pytest.param(["--formats", ","], "--formats: name at least one format", id="no-formats"),
-        pytest.param(["--locales", "de"], "the catalogue has no entries in 'de'", id="locales"),
+        pytest.param(["--locales", "sv"], "the catalogue has no entries in 'sv'", id="locales"),
         pytest.param(
             ["--template-dir", "/nonexistent"], "--template-dir: '/nonexistent' is not", id="tdir"
         ),

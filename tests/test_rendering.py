@@ -952,7 +952,7 @@ def french() -> Renderer:
     ("accept_language", "lang"),
     [
         ("fr-CH, fr;q=0.9, en;q=0.8", "fr"),
-        ("de, en;q=0.5", "en"),
+        ("sv, en;q=0.5", "en"),
         ("fr;q=0, en", "en"),
         (";;;q=abc,,\x00", "en"),
     ],
