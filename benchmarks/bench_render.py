@@ -118,7 +118,7 @@ def build_cases() -> list[Case]:
     assert text_values is parts
     labels = renderer._catalogue.labels()
     support = _text.support_text(
-        labels,
+        _text.support_prefixes(labels),
         STATUS,
         parts.head.split("\n", 1)[0],
         "7f3c9a1e2b4d4c8e",

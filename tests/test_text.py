@@ -206,7 +206,8 @@ def test_retry_advice_defaults_to_the_current_time() -> None:
 @pytest.mark.parametrize("lang", ["en", "ja", "ko", "zh-Hans", "fr"])
 def test_the_support_block_aligns_its_values_in_display_columns(lang: str) -> None:
     labels = Catalogue.default().labels(lang)
-    block = _text.support_text(labels, 503, "Title", "id-1", "2026-05-09T07:35:25Z", "GET", "/")
+    prefixes = _text.support_prefixes(labels)
+    block = _text.support_text(prefixes, 503, "Title", "id-1", "2026-05-09T07:35:25Z", "GET", "/")
     rows = block.split("\n")
     starts = {
         _text.columns(row[: row.index(value)]) for row, value in zip(rows, VALUES, strict=True)
@@ -219,9 +220,8 @@ VALUES = ("503 Title", "id-1", "2026-05-09T07:35:25Z", "GET /")
 
 
 def test_english_support_block_is_unchanged() -> None:
-    block = _text.support_text(
-        Catalogue.default().labels(), 503, "Service Unavailable", "r", "t", "GET", "/a"
-    )
+    prefixes = _text.support_prefixes(Catalogue.default().labels())
+    block = _text.support_text(prefixes, 503, "Service Unavailable", "r", "t", "GET", "/a")
     assert block == (
         "Status:     503 Service Unavailable\nRequest ID: r\nTime (UTC): t\nRequest:    GET /a"
     )

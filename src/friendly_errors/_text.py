@@ -13,6 +13,7 @@ Japanese or Chinese character counts as two, and text without spaces breaks betw
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -177,8 +178,19 @@ def shorten(value: str, limit: int = MAX_SHOWN) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "\u2026"
 
 
+def support_prefixes(labels: Labels) -> tuple[str, str, str, str]:
+    """The support block's four labels with their colons, padded so the values line up.
+
+    Computed once per language: display columns cost more than the rest of a request's values.
+    """
+    names = (labels["status"], labels["request_id"], labels["time"], labels["request"])
+    width = max(columns(name) for name in names)
+    padded = tuple(f"{name}:{' ' * (width - columns(name) + 1)}" for name in names)
+    return padded[0], padded[1], padded[2], padded[3]
+
+
 def support_text(
-    labels: Labels,
+    prefixes: Sequence[str],
     status: int,
     title: str,
     request_id: str,
@@ -186,15 +198,15 @@ def support_text(
     method: str,
     path: str,
 ) -> str:
-    """The block a visitor copies into a message to support: one fact per line, values aligned."""
-    rows = (
-        (labels["status"], f"{status} {title}"),
-        (labels["request_id"], request_id),
-        (labels["time"], timestamp),
-        (labels["request"], f"{method} {path}"),
+    """The block a visitor copies into a message to support: one fact per line, values aligned.
+
+    ``prefixes`` come from :func:`support_prefixes`.
+    """
+    status_row, id_row, time_row, request_row = prefixes
+    return (
+        f"{status_row}{status} {title}\n{id_row}{request_id}\n{time_row}{timestamp}\n"
+        f"{request_row}{method} {path}"
     )
-    width = max(columns(name) for name, _ in rows)
-    return "\n".join(f"{name}:{' ' * (width - columns(name) + 1)}{value}" for name, value in rows)
 
 
 # -- display columns and wrapping ----------------------------------------------------------------
@@ -205,24 +217,36 @@ WIDTH: Final = 80
 _INDENT: Final = "  "
 
 
+#: No assigned character before this one is East Asian wide or fullwidth: text below it, Latin,
+#: Cyrillic, Arabic or Hebrew, never needs the wide-character rules.
+_FIRST_WIDE: Final = "\u1100"
+
+
 def _char_columns(char: str) -> int:
     # Combining marks (Arabic vowel signs, accents written apart) and format characters (joiners,
     # direction marks) take no column of their own; East Asian wide and fullwidth characters take
     # two (Unicode Standard Annex #11); everything else, Arabic letters included, takes one.
-    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+    category = unicodedata.category(char)
+    if category in ("Mn", "Me", "Cf"):
         return 0
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return 2 if category != "Cn" and _is_wide(char) else 1
+
+
+_NOT_ASCII: Final = re.compile("[^\x00-\x7f]")
 
 
 def columns(text: str) -> int:
     """How many columns ``text`` takes in a terminal or a monospace font."""
     if text.isascii():
         return len(text)
-    return sum(_char_columns(char) for char in text)
+    # Only the characters past ASCII can take other than one column; a path or an ID is mostly
+    # ASCII, so this looks up a few characters rather than all.
+    others = _NOT_ASCII.findall(text)
+    return len(text) - len(others) + sum(_char_columns(char) for char in others)
 
 
 def _is_wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
+    return char >= _FIRST_WIDE and unicodedata.east_asian_width(char) in ("W", "F")
 
 
 # Characters a line may not start with, and may not end with, in Chinese and Japanese typesetting
@@ -268,9 +292,13 @@ def _breakable(word: str) -> list[str]:
 def _chunks(text: str) -> list[str]:
     """Words and the runs of spaces between them, CJK words cut into their characters."""
     chunks = [chunk for chunk in _SPACES.split(text) if chunk]
-    if text.isascii():
+    if text.isascii() or max(text) < _FIRST_WIDE:
         return chunks
-    return [piece for chunk in chunks for piece in _breakable(chunk)]
+    return [
+        piece
+        for chunk in chunks
+        for piece in (_breakable(chunk) if max(chunk) >= _FIRST_WIDE else (chunk,))
+    ]
 
 
 def _fitting(chunk: str, room: int) -> int:
@@ -303,6 +331,7 @@ class Wrapper:
     def wrap(self, text: str) -> list[str]:
         chunks = _chunks(text.expandtabs().translate(_TO_SPACE))
         chunks.reverse()
+        sizes = [columns(chunk) for chunk in chunks]
         lines: list[str] = []
         while chunks:
             indent = self.subsequent_indent if lines else self.initial_indent
@@ -310,34 +339,42 @@ class Wrapper:
             # Spaces that would start a line go, except at the very start of the text.
             if lines and not chunks[-1].strip():
                 chunks.pop()
+                sizes.pop()
+                if not chunks:
+                    break
             line: list[str] = []
             used = 0
-            while chunks and used + columns(chunks[-1]) <= room:
-                used += columns(chunks[-1])
+            while chunks and used + sizes[-1] <= room:
+                used += sizes.pop()
                 line.append(chunks.pop())
-            if chunks and columns(chunks[-1]) > room:
-                self._cut_long_word(chunks, line, room, used)
+            if chunks and sizes[-1] > room:
+                self._cut_long_word(chunks, sizes, line, room, used)
             if line and not line[-1].strip():
                 line.pop()
             if line:
                 lines.append(indent + "".join(line))
         return lines
 
-    def _cut_long_word(self, chunks: list[str], line: list[str], room: int, used: int) -> None:
+    def _cut_long_word(
+        self, chunks: list[str], sizes: list[int], line: list[str], room: int, used: int
+    ) -> None:
         """A word wider than a whole line: fill the line with its start, or give it a line of its
-        own when it must stay whole (a URL)."""
+        own when it must stay whole (a URL). ``sizes`` are the chunks' columns."""
         chunk = chunks[-1]
         if room < 1 and not chunk.strip():
             # An indent that leaves no room: spaces could only be cut one by one and dropped,
             # forever (textwrap never returns here). They would be dropped anyway.
             chunks.pop()
+            sizes.pop()
         elif self.break_long_words:
             # At least one character per line, however narrow, so the loop always ends.
             end = _fitting(chunk, room - used if room >= 1 else 1) or (0 if line else 1)
             line.append(chunk[:end])
             chunks[-1] = chunk[end:]
+            sizes[-1] = columns(chunks[-1])
         elif not line:
             line.append(chunks.pop())
+            sizes.pop()
 
     def fill(self, text: str) -> str:
         return "\n".join(self.wrap(text))
@@ -366,6 +403,8 @@ def _hard_wrap(line: str) -> list[str]:
     """Cut a line that must keep its spacing (traceback, support data) into 80-column pieces."""
     line = line.expandtabs(4)
     room = WIDTH - len(_INDENT)
+    if len(line) * 2 <= room:
+        return [_INDENT + line]  # fits even if every character is wide
     pieces = []
     while columns(line) > room:
         end = _fitting(line, room) or 1
@@ -473,8 +512,14 @@ def text_parts(
     )
 
 
+@functools.lru_cache(maxsize=64)
 def retry_line(retry: str) -> str:
-    """The retry advice as the last bullet of "What you can do", or nothing when there is none."""
+    """The retry advice as the last bullet of "What you can do", or nothing when there is none.
+
+    Kept by text, because a wait's advice is a per-request value that changes once a minute at
+    most (its clock time), and wrapping Japanese or Arabic costs several times a whole repeated
+    text body (benchmarks/bench_languages.py). Bounded, and a pure function of its argument.
+    """
     return "\n" + _bullets.fill(retry) if retry else ""
 
 

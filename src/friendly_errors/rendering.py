@@ -168,11 +168,11 @@ class Renderer:
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
         self._fallbacks: dict[tuple[int, str, str], tuple[list[tuple[str, str]], bytes]] = {}
-        # The fallback's words, per language: English now, each other language before its first
-        # page (built-in languages are read on first use, see Catalogue.default).
-        self._fallback_words = {
-            DEFAULT_LOCALE: _FallbackWords.prepare(DEFAULT_LOCALE, catalogue.labels(DEFAULT_LOCALE))
-        }
+        # Each language's words as pages use them: English now, any other before its first page
+        # (built-in languages are read on first use, see Catalogue.default), so that the static
+        # fallback always has them.
+        self._languages: dict[str, _Language] = {}
+        self._language(DEFAULT_LOCALE)
         # The built-in pages, cut where each request's own values go (see _memo).
         self.memo = _memo.PageMemo()
         self._markers = _memo.Markers()
@@ -231,11 +231,8 @@ class Renderer:
             lang = self._catalogue.get(
                 status, negotiate_language(accept_language, self._locales)
             ).locale
-            if lang not in self._fallback_words:
-                # Before anything in this language is rendered, so the fallback has its words.
-                self._fallback_words[lang] = _FallbackWords.prepare(
-                    lang, self._catalogue.labels(lang)
-                )
+            if lang not in self._languages:
+                self._language(lang)
             if retry_after is not None and (
                 isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
             ):
@@ -298,7 +295,7 @@ class Renderer:
         info: StatusInfo = context["info"]
         detail = _text.printable(detail) if detail else None
         traceback = _text.printable(traceback) if traceback else None
-        values = _request_values(info, context["labels"], request_id, request, now, retry_after)
+        values = _request_values(info, self._languages[lang], request_id, request, now, retry_after)
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
@@ -318,7 +315,9 @@ class Renderer:
                 if page is not None:
                     self.memo.put(key, page)
             if page is not None:
-                return page.join(_slot_bytes(values, html=template is not None)), page.csp
+                return page.join(
+                    _slot_bytes(values, page.slots, html=template is not None)
+                ), page.csp
         if template is None:
             text = _text.render_text(
                 self._text_parts(status, lang),
@@ -350,15 +349,19 @@ class Renderer:
     ) -> _memo.Cut | None:
         """The built-in page or text for these inputs, rendered with markers and cut at them.
 
-        The retry advice stays empty rather than marked when it is empty: the page tests it (``{% if
-        retry_text %}``), and whether it is empty follows from the key alone.
+        The retry advice is marked only when it names a wait (``retry_after``), which may be a
+        clock time. Otherwise it follows from the key alone, entry and language, and is part of
+        the page: the page tests it (``{% if retry_text %}``), and a text body need not wrap it
+        again for every request.
         """
         markers = list(self._markers.values)
-        if not values[_RETRY]:
-            markers[_RETRY] = ""
+        retry_line = markers[_RETRY]
+        if not retry_after:
+            markers[_RETRY] = values[_RETRY]
+            retry_line = _text.retry_line(values[_RETRY])
         if template is None:
             before, after = _text.text_frame(
-                self._text_parts(status, lang), detail=detail, retry_line=markers[_RETRY]
+                self._text_parts(status, lang), detail=detail, retry_line=retry_line
             )
             text = before + markers[_SUPPORT] + after
             return self._markers.cut(text, _text_bytes, None)
@@ -424,13 +427,14 @@ class Renderer:
         found = self._contexts.get(key)
         if found is None:
             info = self._catalogue.get(status, lang)
-            labels = self._catalogue.labels(lang)
+            language = self._language(lang)
+            labels = language.labels
             found = self._contexts[key] = {
                 "format": fmt.value,
                 "lang": lang,
-                "dir": _langtags.direction(lang),
+                "dir": language.dir,
                 "labels": labels,
-                "label_lang_attr": self._label_lang_attr(lang, labels),
+                "label_lang_attr": language.label_lang_attr,
                 "status": status,
                 "status_class": info.status_class,
                 "info": info,
@@ -464,18 +468,14 @@ class Renderer:
             }
         return found
 
-    def _label_lang_attr(self, lang: str, labels: Mapping[str, str]) -> Markup:
-        """`` lang="en"`` on the page's words when they are all English on a page that is not.
-
-        That happens with a language whose file gives entries but no ``[labels]``; the page's own
-        words are then English, and screen readers must read them so (WCAG 3.1.2). A partly
-        translated table is not marked word by word: ``friendly-errors list --missing`` shows
-        the gaps to fill instead.
-        """
-        english = self._catalogue.labels(DEFAULT_LOCALE)
-        if DEFAULT_LOCALE in _langtags.fallbacks(lang) or labels != english:
-            return Markup("")
-        return Markup(' lang="{}"').format(DEFAULT_LOCALE)
+    def _language(self, lang: str) -> _Language:
+        """The words of ``lang`` as pages use them, prepared once."""
+        found = self._languages.get(lang)
+        if found is None:
+            labels = self._catalogue.labels(lang)
+            english = self._catalogue.labels(DEFAULT_LOCALE)
+            found = self._languages[lang] = _Language.prepare(lang, labels, english)
+        return found
 
     def _text_parts(self, status: int, lang: str) -> _text.TextParts:
         key = (status, lang)
@@ -483,7 +483,7 @@ class Renderer:
         if found is None:
             found = self._texts[key] = _text.text_parts(
                 self._catalogue.get(status, lang),
-                self._catalogue.labels(lang),
+                self._language(lang).labels,
                 show_developer_info=self._show_developer_info,
                 site_name=self._site_name,
                 home_url=self._home_url,
@@ -560,12 +560,12 @@ class Renderer:
             return RenderedError(
                 code, list(_COMMON_HEADERS), b"", choice.format, choice.media_type, fallback=True
             )
-        words = self._fallback_words.get(lang) or self._fallback_words[DEFAULT_LOCALE]
-        key = (code, choice.media_type, words.lang)
+        language = self._languages.get(lang) or self._languages[DEFAULT_LOCALE]
+        key = (code, choice.media_type, language.lang)
         found = self._fallbacks.get(key)
         if found is None:
             found = self._fallbacks[key] = _fallback_response(
-                code, choice, self._frame_ancestors, words
+                code, choice, self._frame_ancestors, language
             )
         headers, body = found
         return RenderedError(
@@ -604,7 +604,7 @@ _REQUEST_ID, _TIMESTAMP, _METHOD, _PATH, _QUERY, _SUPPORT, _RETRY = range(len(_m
 
 def _request_values(
     info: StatusInfo,
-    labels: Mapping[str, str],
+    language: _Language,
     request_id: str,
     request: RequestInfo,
     now: datetime | None,
@@ -618,7 +618,7 @@ def _request_values(
     timestamp = _utc_now() if now is None else _timestamp(now)
     method = "GET" if request.method == "HEAD" else request.method
     support = _text.support_text(
-        labels,
+        language.support_prefixes,
         info.code,
         info.title,
         rid,
@@ -626,18 +626,23 @@ def _request_values(
         _text.shorten(method, 20),
         _text.shorten(request.path),
     )
-    retry = _text.retry_advice(info, retry_after, labels, now)
+    retry = _text.retry_advice(info, retry_after, language.labels, now)
     return (rid, timestamp, method, request.path, request.query, support, retry)
 
 
-def _slot_bytes(values: tuple[str, ...], *, html: bool) -> tuple[bytes, ...]:
-    """The per-request values as a cut page takes them: escaped for HTML, laid out for text."""
-    if html:
-        return tuple(_text_bytes(str(escape(value))) for value in values)
+def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], *, html: bool) -> list[bytes]:
+    """The per-request values a cut page prints (``slots``), as it takes them: escaped for HTML,
+    laid out for text. A value the page does not print is not prepared."""
     laid_out = [b""] * len(values)
-    laid_out[_SUPPORT] = _text_bytes(_text.support_lines(values[_SUPPORT]))
-    laid_out[_RETRY] = _text_bytes(_text.retry_line(values[_RETRY]))
-    return tuple(laid_out)
+    for slot in slots:
+        value = values[slot]
+        if html:
+            laid_out[slot] = _text_bytes(str(escape(value)))
+        elif slot == _SUPPORT:
+            laid_out[slot] = _text_bytes(_text.support_lines(value))
+        elif slot == _RETRY:
+            laid_out[slot] = _text_bytes(_text.retry_line(value))
+    return laid_out
 
 
 def _text_bytes(text: str) -> bytes:
@@ -645,35 +650,54 @@ def _text_bytes(text: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class _FallbackWords:
-    """What the static fallback says in one language, made safe to print once, at start-up."""
+class _Language:
+    """One language's words as pages use them, prepared once, before the first page in it.
+
+    Also what the static fallback says in that language, made safe to print into any format.
+    """
 
     lang: str
     dir: str
-    #: The word for "Error": the title wherever the IANA phrase, which is English, cannot serve.
+    labels: Mapping[str, str]
+    #: `` lang="en"`` on the page's words when they are all English on a page that is not: a
+    #: language whose file gives entries but no ``[labels]``. Screen readers must then read them
+    #: as English (WCAG 3.1.2). A partly translated table is not marked word by word:
+    #: ``friendly-errors list --missing`` shows the gaps to fill instead.
+    label_lang_attr: Markup
+    support_prefixes: tuple[str, str, str, str]
+    #: The word for "Error": the fallback's title wherever the IANA phrase, English, cannot serve.
     error: str
     #: "The full error page could not be shown."
     sentence: str
 
     @classmethod
-    def prepare(cls, lang: str, labels: Mapping[str, str]) -> _FallbackWords:
+    def prepare(cls, lang: str, labels: Mapping[str, str], english: Mapping[str, str]) -> _Language:
         def safe(text: str) -> str:
             # A label from a Python mapping may hold controls or lone surrogates; the fallback
             # must be able to write it into every format without a failure of its own.
             return _problem.utf8(_text.printable(text, multiline=False))[0]
 
-        return cls(lang, _langtags.direction(lang), safe(labels["error"]), safe(labels["fallback"]))
+        marked = not _is_english(lang) and labels == english
+        return cls(
+            lang=lang,
+            dir=_langtags.direction(lang),
+            labels=labels,
+            label_lang_attr=Markup(' lang="{}"').format(DEFAULT_LOCALE) if marked else Markup(""),
+            support_prefixes=_text.support_prefixes(labels),
+            error=safe(labels["error"]),
+            sentence=safe(labels["fallback"]),
+        )
 
-    @property
-    def is_english(self) -> bool:
-        return DEFAULT_LOCALE in _langtags.fallbacks(self.lang)
+
+def _is_english(lang: str) -> bool:
+    return DEFAULT_LOCALE in _langtags.fallbacks(lang)
 
 
 def _fallback_response(
-    code: int, choice: FormatChoice, frame_ancestors: str, words: _FallbackWords
+    code: int, choice: FormatChoice, frame_ancestors: str, words: _Language
 ) -> tuple[list[tuple[str, str]], bytes]:
     phrase = ""
-    if words.is_english:
+    if _is_english(words.lang):
         try:
             phrase = http.HTTPStatus(code).phrase
         except ValueError:
