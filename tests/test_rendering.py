@@ -1166,6 +1166,22 @@ def test_a_localized_page_is_kept_like_an_english_one(accept: str, lang: str) ->
     assert len(memo.memo) == 1
 
 
+def test_the_documented_template_is_localized_without_translations(tmp_path: Path) -> None:
+    """docs/templates.md, "Your template in every language": labels and entries arrive translated."""
+    guide = (Path(__file__).parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
+    source = guide.split("{# templates/5xx.html #}\n", 1)[1].split("```", 1)[0]
+    write(tmp_path, "5xx.html", source)
+    r = Renderer(template_dirs=[tmp_path])
+    for lang in ("ja", "ar", "de"):
+        body = text_of(render(r, 503, headers={"accept_language": lang}))
+        labels, info = Catalogue.default().labels(lang), Catalogue.default().get(503, lang)
+        direction = "rtl" if lang == "ar" else "ltr"
+        assert f'<html lang="{lang}" dir="{direction}">' in body
+        assert f"<h1>503 {escape(info.title)}</h1>" in body
+        assert f"<h2>{escape(labels['what_you_can_do'])}</h2>" in body
+        assert str(escape(labels["request_id"])) in body
+
+
 # -- hostile input -----------------------------------------------------------------------------
 
 EVIL = '<script>alert("x")</script>\'"&\r\n\x00\udcff\ud800'

@@ -7,6 +7,7 @@ renderer fills. A file that breaks one fails here, naming the language, the tabl
 
 from __future__ import annotations
 
+import re
 import string
 import sys
 from collections.abc import Mapping
@@ -121,3 +122,11 @@ def test_the_catalogue_reports_nothing_untranslated_in_the_listed_entries(tag: s
     missing = Catalogue.default().untranslated(tag)
     assert "labels" not in missing
     assert sorted(set(missing) & {str(code) for code in CODES}) == []
+
+
+def test_the_translators_guide_lists_every_label() -> None:
+    guide = (DATA.parent.parent.parent / "docs" / "translating.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", guide, re.MULTILINE))
+    assert listed == set(LABEL_PLACEHOLDERS)
+    for name, text in read("en")["labels"].items():
+        assert f"| `{name}` | {text} |" in guide, f"{name}: the English words in the table"

@@ -135,11 +135,13 @@ def retry_advice(
     if retry_after is not None:
         if retry_after <= 0:
             return labels["retry_now"]
-        if now is None:
-            now = datetime.now(timezone.utc)
-        return labels["retry_wait"].format(
-            time=clock_time(now, retry_after), duration=duration(retry_after)
-        )
+        wording = labels["retry_wait"]
+        # Only what the language's sentence names is worked out (the loader allows no other form).
+        time = ""
+        if "{time}" in wording:
+            time = clock_time(datetime.now(timezone.utc) if now is None else now, retry_after)
+        words = duration(retry_after) if "{duration}" in wording else ""
+        return wording.format(time=time, duration=words)
     if info.retryable:
         return labels["retry_usually"]
     if info.fault is Fault.CLIENT:
