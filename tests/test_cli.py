@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import runpy
 import subprocess
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from friendly_errors import Catalogue, _text
 from friendly_errors.cli import main
@@ -72,6 +74,51 @@ def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert code == 0
     assert (data["code"], data["title"], data["fault"]) == (502, "Bad Gateway", "intermediary")
+
+
+@pytest.mark.parametrize("name", ["markdown", "md"])
+def test_explain_markdown_speaks_like_the_markdown_body(
+    capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """The entry in the words and layout an agent gets in a Markdown error response, without the
+    details of a request it has not made."""
+    code, out, err = run(capsys, "explain", "524", "--format", name)
+    assert code == 0 and err == ""
+    tokens = MarkdownIt("commonmark").parse(out)
+    headings = [t.content for o, t in itertools.pairwise(tokens) if o.type == "heading_open"]
+    assert headings == [
+        "524 A Timeout Occurred",
+        "Where it failed",
+        "What happened",
+        "What you can do",
+        "For developers and admins",
+        "Possible causes",
+        "How to fix it",
+    ]
+    assert "\n\nThis is usually temporary: trying again in a few moments may work.\n\n" in out
+    assert "Request ID" not in out and out.endswith(".\n") and not out.endswith("\n\n")
+
+
+def test_explain_markdown_in_another_language(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Swedish: a language without built-in text, so words it does not give stay English.
+    extra = tmp_path / "sv.toml"
+    extra.write_text(
+        'locale = "sv"\n[labels]\nwhat_happened = "Vad som hände"\n'
+        '[503]\ntitle = "Tjänsten är inte tillgänglig"\n',
+        encoding="utf-8",
+    )
+    argv = ["explain", "503", "--format", "markdown", "--catalogue", str(extra), "--locale", "sv"]
+    _, out, _ = run(capsys, *argv)
+    assert out.startswith("# 503 Tjänsten är inte tillgänglig\n")
+    assert "\n## Vad som hände\n" in out and "\n## What you can do\n" in out
+
+
+def test_explain_format_json_is_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "explain", "502", "--format", "json") == run(
+        capsys, "explain", "502", "--json"
+    )
 
 
 def test_explain_with_a_catalogue_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -162,7 +209,16 @@ def test_bad_input_is_one_line_and_exit_2(
 
 
 @pytest.mark.parametrize(
-    "argv", [["explain"], ["explain", "524", "--bogus"], ["frobnicate"], []], ids=str
+    "argv",
+    [
+        ["explain"],
+        ["explain", "524", "--bogus"],
+        ["explain", "524", "--format", "pdf"],
+        ["explain", "524", "--json", "--format", "markdown"],
+        ["frobnicate"],
+        [],
+    ],
+    ids=str,
 )
 def test_argument_errors_exit_2_without_traceback(
     capsys: pytest.CaptureFixture[str], argv: list[str]

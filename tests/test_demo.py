@@ -55,6 +55,7 @@ async def test_index_links_to_every_example(app: DemoApp) -> None:
         "/custom/status/502",
         "/status/502?accept=json",
         "/status/502?accept=text",
+        "/status/502?accept=markdown",
     }
     assert expected <= links
     assert "curl -i -H 'Accept: application/json' http://127.0.0.1:8000/status/502" in (
@@ -107,6 +108,17 @@ async def test_index_links_to_every_example(app: DemoApp) -> None:
         ),
         pytest.param(
             "/detail?accept=json", {}, 503, "application/json", "nightly import", id="app-detail"
+        ),
+        pytest.param(
+            "/detail?accept=markdown",
+            {"accept": "text/html"},
+            503,
+            "text/markdown",
+            "> The nightly import is rebuilding the reports table",
+            id="app-detail-markdown",
+        ),
+        pytest.param(
+            "/status/502?accept=md", {}, 502, "text/markdown", "# 502 Bad Gateway", id="md"
         ),
         pytest.param(
             "/custom/status/502",

@@ -19,6 +19,7 @@ import jinja2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from markupsafe import escape
 
 from friendly_errors import _text
@@ -33,6 +34,7 @@ CHROME_ACCEPT = (
 )
 NS = "{urn:ietf:rfc:7807}"
 NOW = datetime(2026, 5, 9, 7, 35, 25, tzinfo=timezone.utc)
+MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8; variant=CommonMark"
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +106,21 @@ def test_request_and_response_values_stay_frozen_and_replaceable() -> None:
         ("text/plain", Format.TEXT, "text/plain; charset=utf-8"),
         ("application/problem+xml", Format.XML, "application/problem+xml; charset=utf-8"),
         ("application/xml", Format.XML, "application/xml; charset=utf-8"),
+        ("text/markdown, text/html", Format.MARKDOWN, MARKDOWN_CONTENT_TYPE),
         ("image/png", Format.HTML, "text/html; charset=utf-8"),
         (None, Format.HTML, "text/html; charset=utf-8"),
     ],
-    ids=["browser", "problem-json", "json", "text", "problem-xml", "xml", "unacceptable", "none"],
+    ids=[
+        "browser",
+        "problem-json",
+        "json",
+        "text",
+        "problem-xml",
+        "xml",
+        "markdown",
+        "unacceptable",
+        "none",
+    ],
 )
 def test_negotiated_format_and_content_type(
     renderer: Renderer, accept: str | None, fmt: Format, content_type: str
@@ -124,9 +137,10 @@ def test_negotiated_format_and_content_type(
     [
         ({"response_content_type": "application/json"}, Format.JSON),
         ({"response_content_type": "text/plain; charset=utf-8"}, Format.TEXT),
+        ({"response_content_type": "text/markdown"}, Format.MARKDOWN),
         ({"headers": {"x_requested_with": "XMLHttpRequest"}}, Format.JSON),
     ],
-    ids=["replaced-json", "replaced-text", "xhr"],
+    ids=["replaced-json", "replaced-text", "replaced-markdown", "xhr"],
 )
 def test_no_preference_follows_the_replaced_response(
     renderer: Renderer, kwargs: dict[str, Any], fmt: Format
@@ -145,6 +159,7 @@ ACCEPTS = {
     "json": "application/problem+json",
     "text": "text/plain",
     "xml": "application/problem+xml",
+    "markdown": "text/markdown",
 }
 
 
@@ -160,10 +175,8 @@ def test_every_error_carries_the_framing_headers(
     assert header(rendered, "Vary") == "Accept, Accept-Language"
     assert header(rendered, "X-Content-Type-Options") == "nosniff"
     assert header(rendered, "Content-Language") == "en"
-    assert header(
-        rendered,
-        "Content-Type",
-    ).endswith("; charset=utf-8")  # type: ignore[union-attr]
+    content_type = header(rendered, "Content-Type") or ""
+    assert content_type.split("; ")[:2] == [rendered.media_type, "charset=utf-8"]
     html = rendered.format is Format.HTML
     assert (header(rendered, "Content-Security-Policy") is not None) is html
     assert (header(rendered, "Referrer-Policy") == "no-referrer") is html
@@ -375,6 +388,8 @@ def test_spec_links_only_to_web_urls() -> None:
     )
     body = text_of(render(Renderer(catalogue=catalogue), 590))
     assert "javascript:" not in body and "Defined in</span> Somewhere." in body
+    markdown = text_of(render(Renderer(catalogue=catalogue), 590, accept="text/markdown"))
+    assert "javascript:" not in markdown and "\nDefined in Somewhere.\n" in markdown
 
 
 @pytest.mark.parametrize(
@@ -583,12 +598,43 @@ def test_template_precedence(tmp_path: Path, files: list[str], status: int, used
         assert body == f"<p>{used} {status}</p>"
 
 
+@pytest.mark.parametrize(
+    ("files", "status", "used"),
+    [
+        (["524.md", "5xx.md", "error.md"], 524, "524.md"),
+        (["5xx.md", "error.md"], 524, "5xx.md"),
+        (["error.md"], 524, "error.md"),
+        (["524.html", "524.txt", "5xx.html"], 524, "built-in"),
+        (["5xx.md"], 404, "built-in"),
+    ],
+    ids=["code", "class", "error", "other-formats", "other-class"],
+)
+def test_markdown_template_precedence(
+    tmp_path: Path, files: list[str], status: int, used: str
+) -> None:
+    for name in files:
+        write(tmp_path, name, f"{name} {{{{ status }}}}")
+    rendered = render(Renderer(template_dirs=[tmp_path]), status, accept="text/markdown")
+    assert rendered.format is Format.MARKDOWN
+    assert header(rendered, "Content-Type") == MARKDOWN_CONTENT_TYPE
+    if used == "built-in":
+        assert text_of(rendered).startswith(f"# {status} ")
+    else:
+        assert text_of(rendered) == f"{used} {status}"
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "text/markdown"])
 @pytest.mark.parametrize("status", [404, 503], ids=str)
-def test_html_only_template_dirs_keep_the_built_in_text(tmp_path: Path, status: int) -> None:
+def test_html_only_template_dirs_keep_the_built_in_text(
+    tmp_path: Path, status: int, accept: str
+) -> None:
     write(tmp_path, "5xx.html", "<p>custom</p>")
-    rendered = render(Renderer(template_dirs=[tmp_path]), status, accept="text/plain")
-    assert rendered.format is Format.TEXT
-    assert text_of(rendered).startswith(f"{status} {http.HTTPStatus(status).phrase}\n===")
+    rendered = render(Renderer(template_dirs=[tmp_path]), status, accept=accept)
+    title = f"{status} {http.HTTPStatus(status).phrase}"
+    if rendered.format is Format.TEXT:
+        assert text_of(rendered).startswith(f"{title}\n===")
+    else:
+        assert text_of(rendered).startswith(f"# {title}\n")
 
 
 def test_first_template_dir_wins(tmp_path: Path) -> None:
@@ -680,7 +726,41 @@ def test_user_text_template_is_used_and_autoescaped(tmp_path: Path) -> None:
     assert header(rendered, "Content-Security-Policy") is None
 
 
-def test_template_context_contract(tmp_path: Path) -> None:
+def test_user_markdown_template_escapes_for_markdown(tmp_path: Path) -> None:
+    """What a Markdown template prints is literal Markdown, unless it asks for code or marks it safe:
+    HTML autoescaping would leave a link a link and print every apostrophe as &#39;."""
+    write(
+        tmp_path,
+        "5xx.md",
+        "# {{ title }}\n\n{{ detail }}\n\nID {{ request_id|code_span }}\n\n"
+        "{{ traceback|code_block }}\n{{ '**kept**'|safe }}\n",
+    )
+    r = Renderer(template_dirs=[tmp_path])
+    detail = "it's [x](javascript:alert(1)) <b>\n# not a heading"
+    for _ in range(2):  # user templates are never memoized: both renders are full
+        rendered = render(
+            r, 503, accept="text/markdown", detail=detail, request_id="a`b", traceback="```"
+        )
+        assert text_of(rendered) == (
+            f"# {Catalogue.default().get(503).title}\n\n"
+            "it's \\[x\\](javascript:alert(1)) &lt;b>\n\\# not a heading\n\n"
+            "ID ``a`b``\n\n````text\n```\n````\n**kept**"
+        )
+        assert header(rendered, "Content-Security-Policy") is None
+    assert len(r.memo) == 0
+
+
+def test_markdown_filters_belong_to_markdown_templates(tmp_path: Path) -> None:
+    write(tmp_path, "error.md", '{% include "part.md" %}')
+    write(tmp_path, "part.md", "{{ request_id|code_span }}")
+    assert render(Renderer(template_dirs=[tmp_path]), accept="text/markdown").body == b"`req-1`"
+    write(tmp_path, "error.html", "{{ request_id|code_span }}")
+    with pytest.raises(ValueError, match=r"error\.html, line 1: No filter named 'code_span'"):
+        Renderer(template_dirs=[tmp_path])
+
+
+@pytest.mark.parametrize("ext", ["html", "md"])
+def test_template_context_contract(tmp_path: Path, ext: str) -> None:
     """Every documented name is present with its documented type (docs/templates.md)."""
     names: dict[str, type | tuple[type, ...]] = {
         "format": str, "lang": str, "dir": str, "labels": Mapping, "label_lang_attr": str,
@@ -694,18 +774,21 @@ def test_template_context_contract(tmp_path: Path) -> None:
         "traceback": (str, type(None)), "retry_after": (int, type(None)), "retry_text": str,
         "can_retry": bool, "support_text": str,
     }  # fmt: skip
-    write(tmp_path, "error.html", "{{ info.code }}")
+    write(tmp_path, f"error.{ext}", "{{ info.code }}")
     r = Renderer(template_dirs=[tmp_path])
     seen: dict[str, Any] = {}
-    original = r._env.get_template("error.html").render
+    env = r._markdown_env if ext == "md" else r._env
+    original = env.get_template(f"error.{ext}").render
 
     def spy(values: dict[str, Any]) -> str:
         seen.update(values)
         return original(values)
 
-    r._env.get_template("error.html").render = spy  # type: ignore[method-assign]
-    assert render(r, 502).body == b"502"
+    env.get_template(f"error.{ext}").render = spy  # type: ignore[method-assign]
+    accept = "text/markdown" if ext == "md" else CHROME_ACCEPT
+    assert render(r, 502, accept=accept).body == b"502"
     assert set(seen) == set(names) | {"info"}
+    assert seen["format"] == ("markdown" if ext == "md" else "html")
     for name, kind in names.items():
         assert isinstance(seen[name], kind), name
     step = seen["route"][0]
@@ -722,8 +805,9 @@ def test_template_context_contract(tmp_path: Path) -> None:
         ("{{ nothing.method() }}", CHROME_ACCEPT, Format.HTML),
         ("{{ info.no_such_field }}", CHROME_ACCEPT, Format.HTML),
         ("{{ 1/0 }}", "text/plain", Format.TEXT),
+        ("{{ 1/0 }}", "text/markdown", Format.MARKDOWN),
     ],
-    ids=["division", "undefined-call", "undefined-attribute", "text"],
+    ids=["division", "undefined-call", "undefined-attribute", "text", "markdown"],
 )
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_failing_user_template_serves_the_fallback_and_logs_once(
@@ -734,8 +818,8 @@ def test_failing_user_template_serves_the_fallback_and_logs_once(
     fmt: Format,
     method: str,
 ) -> None:
-    write(tmp_path, "error.html", source)
-    write(tmp_path, "error.txt", source)
+    for ext in ("html", "txt", "md"):
+        write(tmp_path, f"error.{ext}", source)
     r = Renderer(template_dirs=[tmp_path])
     with caplog.at_level(logging.ERROR, logger="friendly_errors"):
         rendered = render(r, 503, accept=accept, method=method)
@@ -769,9 +853,13 @@ class Unprintable:
         ),
         ("application/xml", lambda b: ET.fromstring(b).findtext(NS + "status") == "502"),
         ("text/plain", lambda b: b.startswith(b"502 Bad Gateway\n")),
+        (
+            "text/markdown",
+            lambda b: b == b"# 502 Bad Gateway\n\nThe full error page could not be shown.\n",
+        ),
         (CHROME_ACCEPT, lambda b: b"<h1>502 Bad Gateway</h1>" in b),
     ],
-    ids=["json", "xml", "text", "html"],
+    ids=["json", "xml", "text", "markdown", "html"],
 )
 def test_fallback_for_every_format(
     caplog: pytest.LogCaptureFixture, accept: str, check: Any
@@ -781,7 +869,9 @@ def test_fallback_for_every_format(
     with caplog.at_level(logging.ERROR, logger="friendly_errors"):
         rendered = render(r, 502, accept=accept, detail=Unprintable())
     assert check(rendered.body)
+    assert rendered.fallback
     assert header(rendered, "Content-Length") == str(len(rendered.body))
+    assert header(rendered, "Content-Type") == render(r, 502, accept=accept).headers[0][1]
     assert len(caplog.records) == 1
 
 
@@ -889,6 +979,7 @@ def test_bad_options_fail_at_construction(
         ({"error.html": "{% if %}"}, "error.html, line 1"),
         ({"5xx.html": "ok\n{{ x | no_such_filter }}"}, "5xx.html, line 2: No filter named"),
         ({"404.txt": "{% block a %}"}, "404.txt, line 1"),
+        ({"5xx.md": "{{ x|code_span }}\n{% for %}"}, "5xx.md, line 2"),
         ({"error.html": '{% extends "base.html" %}'}, "template 'base.html' not found"),
         (
             {"error.html": '{% include "part.html" %}', "part.html": "{% endif %}"},
@@ -896,7 +987,15 @@ def test_bad_options_fail_at_construction(
         ),
         ({"friendly_errors/error.html": "{{"}, "friendly_errors/error.html, line 1"),
     ],
-    ids=["syntax", "filter", "text", "missing-parent", "broken-partial", "builtin-override"],
+    ids=[
+        "syntax",
+        "filter",
+        "text",
+        "markdown",
+        "missing-parent",
+        "broken-partial",
+        "builtin-override",
+    ],
 )
 def test_broken_user_templates_fail_at_construction_naming_the_file(
     tmp_path: Path, files: dict[str, str], message: str
@@ -1059,6 +1158,10 @@ def test_every_language_renders_in_every_format(renderer: Renderer, lang: str, s
             for key in ("what_happened", "what_you_can_do", "support", "route"):
                 assert labels[key] in body, key
             assert f"{labels['request_id']}:" in body and info.title in body
+        elif fmt == "markdown":
+            assert body.startswith(f"# {status} ")
+            for key in ("what_happened", "what_you_can_do", "support", "route"):
+                assert f"\n## {labels[key]}\n" in body, key
         else:
             assert f'<html lang="{lang}"' in body
             assert ' lang="en"' not in body, "no English on the page to mark"
@@ -1211,7 +1314,9 @@ def test_hostile_values_are_escaped_or_encoded(accept: str) -> None:
     )
     body = rendered.body
     body.decode("utf-8")  # strict: always valid UTF-8
-    if rendered.format is not Format.TEXT:
+    if rendered.format is Format.MARKDOWN:
+        assert_no_markup_from_input(body)
+    elif rendered.format is not Format.TEXT:
         assert b"<script" not in body
     assert b"\x00" not in body.replace(b"\\u0000", b"")
     if rendered.format is Format.JSON:
@@ -1224,6 +1329,16 @@ def test_hostile_values_are_escaped_or_encoded(accept: str) -> None:
         assert "&lt;script&gt;" in body.decode()
 
 
+def assert_no_markup_from_input(body: bytes) -> None:
+    """A Markdown body whose only markup is its own: no raw HTML, no image, links only to the spec."""
+    tokens = MarkdownIt("commonmark").parse(body.decode())
+    children = [c for t in tokens for c in t.children or ()]
+    kinds = {t.type for t in [*tokens, *children]}
+    assert not kinds & {"html_block", "html_inline", "image", "code_block"}
+    for link in (c for c in children if c.type == "link_open"):
+        assert str(link.attrGet("href")).startswith(("https://", "http://"))
+
+
 def test_huge_values_are_shortened_on_the_page(renderer: Renderer) -> None:
     body = text_of(render(renderer, path="/" + "a" * 10_000, request_id="r" * 10_000))
     assert "a" * 299 + "\u2026" not in body
@@ -1232,7 +1347,14 @@ def test_huge_values_are_shortened_on_the_page(renderer: Renderer) -> None:
 
 
 header_text = st.text(st.characters(codec="latin-1"), max_size=60) | st.sampled_from(
-    [CHROME_ACCEPT, "application/json", "text/plain;q=0.5, application/xml", "*/*", "fr, en;q=0.1"]
+    [
+        CHROME_ACCEPT,
+        "application/json",
+        "text/plain;q=0.5, application/xml",
+        "text/markdown",
+        "*/*",
+        "fr, en;q=0.1",
+    ]
 )
 any_text = (
     st.text(max_size=80) | st.just(EVIL) | st.text(st.characters(codec="latin-1"), max_size=20)
@@ -1293,7 +1415,9 @@ def test_render_never_fails_whatever_the_input(
         return
     assert header(rendered, "Content-Length") == str(len(body))
     body.decode("utf-8")
-    if rendered.format is not Format.TEXT:
+    if rendered.format is Format.MARKDOWN:
+        assert_no_markup_from_input(body)
+    elif rendered.format is not Format.TEXT:
         assert b"<script" not in body
     if rendered.format is Format.JSON:
         assert json.loads(body)["status"] == status
@@ -1305,6 +1429,10 @@ _HYPOTHESIS_RENDERER = Renderer(problem_instance="urn:x:{request_id}:{path}")
 
 
 # -- the memo of repeated errors ---------------------------------------------------------------
+
+
+# The formats whose built-in pages are kept in the memo.
+PAGES = {"html": CHROME_ACCEPT, "text": "text/plain", "markdown": "text/markdown"}
 
 
 def full(r: Renderer) -> Renderer:
@@ -1324,7 +1452,7 @@ PATHS = {
 }
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("accept", PAGES.values(), ids=PAGES.keys())
 @pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
 def test_repeated_errors_are_byte_identical_to_a_full_render(accept: str, path: str) -> None:
     memo, fresh = Renderer(), full(Renderer())
@@ -1388,7 +1516,7 @@ def test_repeated_errors_are_byte_identical_to_a_full_render(accept: str, path: 
         "extends-verbatim",
     ],
 )
-@pytest.mark.parametrize("ext", ["html", "txt"])
+@pytest.mark.parametrize("ext", ["html", "txt", "md"])
 def test_user_templates_are_rendered_in_full_for_every_request(
     tmp_path: Path, source: str, memoized: bool, ext: str
 ) -> None:
@@ -1396,7 +1524,7 @@ def test_user_templates_are_rendered_in_full_for_every_request(
     write(tmp_path, f"error.{ext}", source.replace("tips", "['one tip']"))
     write(tmp_path, "part.html", "[{{ request_id }}|{{ request.path }}|{{ support_text }}]")
     memo, fresh = Renderer(template_dirs=[tmp_path]), full(Renderer(template_dirs=[tmp_path]))
-    accept = CHROME_ACCEPT if ext == "html" else "text/plain"
+    accept = {"html": CHROME_ACCEPT, "txt": "text/plain", "md": "text/markdown"}[ext]
     for i, path in enumerate(["/a", "/<b>&'\"/" + "x" * 500, "/é"]):
         kwargs: dict[str, Any] = {"request_id": f"Id-{i}" * (i + 1), "path": path}
         kwargs["headers"] = {"x_a": path}
@@ -1455,7 +1583,7 @@ def test_user_styles_keep_their_csp(tmp_path: Path) -> None:
     assert header(first, "Content-Security-Policy") == header(second, "Content-Security-Policy")
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("accept", PAGES.values(), ids=PAGES.keys())
 def test_debug_tracebacks_are_never_memoized(accept: str) -> None:
     r = Renderer()
     for i in range(3):
@@ -1464,7 +1592,7 @@ def test_debug_tracebacks_are_never_memoized(accept: str) -> None:
     assert len(r.memo) == 0
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("accept", PAGES.values(), ids=PAGES.keys())
 def test_the_memo_stays_bounded_whatever_the_details(accept: str) -> None:
     r = Renderer()
     for i in range(2_000):
@@ -1480,11 +1608,12 @@ def test_the_memo_stays_bounded_whatever_the_details(accept: str) -> None:
 def memo_pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Renderer, Renderer]]:
     """A memoizing renderer and one that renders in full, for the built-in and a user page."""
     directory = tmp_path_factory.mktemp("memo")
-    write(
-        directory,
-        "error.html",
-        "{{ request_id }}|{{ request.method }}|{{ request.path }}|{{ request.query }}",
-    )
+    for ext in ("html", "txt", "md"):
+        write(
+            directory,
+            f"error.{ext}",
+            "{{ request_id }}|{{ request.method }}|{{ request.path }}|{{ request.query }}",
+        )
     return {
         "built-in": (Renderer(), full(Renderer())),
         "user": (Renderer(template_dirs=[directory]), full(Renderer(template_dirs=[directory]))),
@@ -1497,7 +1626,7 @@ def memo_pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Rend
     request_id=any_text,
     query=any_text,
     method=st.sampled_from(["GET", "HEAD", "POST", EVIL]),
-    accept=st.sampled_from([CHROME_ACCEPT, "text/plain"]),
+    accept=st.sampled_from(list(PAGES.values())),
     pair=st.sampled_from(["built-in", "user"]),
 )
 def test_memoized_output_equals_a_full_render_whatever_the_values(
@@ -1515,7 +1644,7 @@ def test_memoized_output_equals_a_full_render_whatever_the_values(
     assert rendered == fresh.render(503, request, request_id=request_id, now=NOW)
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("accept", PAGES.values(), ids=PAGES.keys())
 def test_a_repeated_error_serves_each_request_its_own_values(accept: str) -> None:
     memo, fresh = Renderer(), full(Renderer())
     for i, method in enumerate(["GET", "GET", "HEAD", "HEAD", "POST", "GET"]):

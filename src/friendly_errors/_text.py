@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
+from friendly_errors._loader import LABEL_PLACEHOLDERS
 from friendly_errors.catalogue import Fault, StatusInfo
 
 #: The words of a page, by label key: ``Catalogue.labels(lang)``.
@@ -47,10 +48,11 @@ class RouteStep:
     state_label: str
 
 
-def _state_label(labels: Labels, kind: str, state: str) -> str:
+def state_key(kind: str, state: str) -> str:
+    """The label that puts a step's state in words: a link is connected or failed, a node has a state."""
     if kind == "link":
-        return labels["link_failed"] if state == "failed" else labels["link_ok"]
-    return labels["state_" + state]
+        return "link_failed" if state == "failed" else "link_ok"
+    return "state_" + state
 
 
 def route(fault: Fault, labels: Labels) -> tuple[RouteStep, ...]:
@@ -75,7 +77,7 @@ def route(fault: Fault, labels: Labels) -> tuple[RouteStep, ...]:
         kind = "link" if "-" in key else "node"
         label = labels[key] if kind == "node" else ""
         role = labels[key + "_role"] if kind == "node" else ""
-        steps.append(RouteStep(kind, key, label, role, state, _state_label(labels, kind, state)))
+        steps.append(RouteStep(kind, key, label, role, state, labels[state_key(kind, state)]))
     return tuple(steps)
 
 
@@ -124,31 +126,55 @@ def clock_time(now: datetime, seconds: int) -> str:
     return f"{when.year:04d}-{when.month:02d}-{when.day:02d} {shown}"
 
 
+def retry_key(info: StatusInfo, retry_after: int | None) -> str | None:
+    """The label of the retry advice, from ``retryable`` and any wait asked for; None for none."""
+    if retry_after is not None:
+        return "retry_now" if retry_after <= 0 else "retry_wait"
+    if info.retryable:
+        return "retry_usually"
+    if info.fault is Fault.CLIENT:
+        return "retry_client"
+    if info.fault is Fault.NONE:
+        return None
+    return "retry_unlikely"
+
+
+def fill_wait(wording: str, retry_after: int, now: datetime | None) -> str:
+    """A sentence with placeholders for a wait (``retry_wait``), filled in: ``{time}`` when it ends,
+    as a clock time from ``now`` (the current time when None), ``{duration}`` in English words.
+
+    Only what the sentence names is worked out; the loader allows no other placeholder.
+    """
+    time = ""
+    if "{time}" in wording:
+        time = clock_time(datetime.now(timezone.utc) if now is None else now, retry_after)
+    words = duration(retry_after) if "{duration}" in wording else ""
+    return wording.format(time=time, duration=words)
+
+
 def retry_advice(
     info: StatusInfo, retry_after: int | None, labels: Labels, now: datetime | None = None
 ) -> str:
-    """Whether sending the same request again can help, from ``retryable`` and any wait asked for.
+    """Whether sending the same request again can help, in the words of ``labels``.
 
     ``now`` is when the advice is given (the current time when None); it matters only with
     ``retry_after``, whose end a label may show as a clock time (``{time}``).
     """
-    if retry_after is not None:
-        if retry_after <= 0:
-            return labels["retry_now"]
-        wording = labels["retry_wait"]
-        # Only what the language's sentence names is worked out (the loader allows no other form).
-        time = ""
-        if "{time}" in wording:
-            time = clock_time(datetime.now(timezone.utc) if now is None else now, retry_after)
-        words = duration(retry_after) if "{duration}" in wording else ""
-        return wording.format(time=time, duration=words)
-    if info.retryable:
-        return labels["retry_usually"]
-    if info.fault is Fault.CLIENT:
-        return labels["retry_client"]
-    if info.fault is Fault.NONE:
+    key = retry_key(info, retry_after)
+    if key is None:
         return ""
-    return labels["retry_unlikely"]
+    if key == "retry_wait":
+        assert retry_after is not None
+        return fill_wait(labels[key], retry_after, now)
+    return labels[key]
+
+
+def words(labels: Labels) -> dict[str, str]:
+    """The labels as printed: ``{{`` in a label means ``{`` (labels are format strings), and the
+    labels with placeholders are kept as they are, to be filled in per request."""
+    return {
+        key: text if LABEL_PLACEHOLDERS.get(key) else text.format() for key, text in labels.items()
+    }
 
 
 # C0 and C1 controls other than tab and newline, DEL, and lone surrogates: shown to a person they are

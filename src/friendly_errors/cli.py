@@ -132,13 +132,21 @@ def _table_wanted(key: str, wanted: set[int]) -> bool:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     catalogue = _load_catalogue(args)
-    info = catalogue.get(parse_code(args.code), args.locale or DEFAULT_LOCALE)
-    if args.json:
+    code = parse_code(args.code)
+    locale = args.locale or DEFAULT_LOCALE
+    info = catalogue.get(code, locale)
+    fmt = "json" if args.json else _EXPLAIN_FORMATS[args.format]
+    if fmt == "json":
         data = dataclasses.asdict(info)
         data["fault"] = info.fault.value
         print(json.dumps(data, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        from friendly_errors.rendering import markdown_entry
+
+        # The words and layout an agent gets in a Markdown error response, without the request.
+        print(markdown_entry(catalogue, code, locale), end="")
     else:
-        print(format_entry(info, catalogue.labels(info.locale), _width()))
+        print(format_entry(info, _text.words(catalogue.labels(info.locale)), _width()))
     return 0
 
 
@@ -168,7 +176,16 @@ def parse_port(value: str) -> int:
     return int(text)
 
 
-_FORMAT_NAMES = {"html": "html", "json": "json", "txt": "text", "text": "text", "xml": "xml"}
+_FORMAT_NAMES = {
+    "html": "html",
+    "json": "json",
+    "txt": "text",
+    "text": "text",
+    "xml": "xml",
+    "md": "markdown",
+    "markdown": "markdown",
+}
+_EXPLAIN_FORMATS = {"text": "text", "json": "json", "markdown": "markdown", "md": "markdown"}
 
 
 def _split(value: str) -> list[str]:
@@ -257,7 +274,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     for name in _split(args.formats):
         if name.lower() not in _FORMAT_NAMES:
             raise UsageError(
-                f"--formats: {name!r} is not a format (choose from html, json, txt, xml)"
+                f"--formats: {name!r} is not a format (choose from html, json, txt, xml, md)"
             )
         formats.append(Format(_FORMAT_NAMES[name.lower()]))
     if not formats:
@@ -326,7 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", parents=[common], help="explain one status code")
     explain.add_argument("code", help="the status code, e.g. 524")
-    explain.add_argument("--json", action="store_true", help="print the entry as JSON")
+    shape = explain.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--format",
+        default="text",
+        choices=list(_EXPLAIN_FORMATS),
+        help="text for the terminal (default), json, or markdown (the words of a Markdown error "
+        "response)",
+    )
+    shape.add_argument("--json", action="store_true", help="the same as --format json")
     explain.set_defaults(handler=_cmd_explain)
 
     listing = sub.add_parser("list", parents=[common], help="list the codes the catalogue knows")
@@ -370,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--formats",
         default="html,json,txt",
-        help="formats to export, from html, json, txt, xml (default: html,json,txt)",
+        help="formats to export, from html, json, txt, xml, md (default: html,json,txt)",
     )
     export.add_argument(
         "--locales", default="en", help="languages to export, e.g. en,fr (default: en)"

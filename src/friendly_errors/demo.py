@@ -5,10 +5,10 @@ Every example on the index page is a real response from a real app wrapped in
 explains itself in JSON, and the middleware turns that into the page the visitor sees. Nothing here is
 staged, so what a developer sees in the demo is what their own app will send.
 
-Two conveniences are the demo's alone: ``?accept=json`` (or ``text``, ``xml``, ``html``) rewrites the
-``Accept`` header and ``?lang=ja`` the ``Accept-Language`` header before the middleware sees them, so a
-browser can show every format in every language. The middleware itself only ever negotiates from the
-headers.
+Two conveniences are the demo's alone: ``?accept=json`` (or ``text``, ``xml``, ``markdown``,
+``html``) rewrites the ``Accept`` header and ``?lang=ja`` the ``Accept-Language`` header before the
+middleware sees them, so a browser can show every format in every language. The middleware itself
+only ever negotiates from the headers.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ ACCEPT_SHORTCUTS: Final = {
     "text": "text/plain",
     "txt": "text/plain",
     "xml": "application/xml",
+    "markdown": "text/markdown",
+    "md": "text/markdown",
 }
 
 #: Each built-in language in its own name, for the index page's language switcher.
@@ -269,12 +271,14 @@ def _index(scope: Scope) -> bytes:
         "custom <code>5xx.html</code> that extends the built-in page and replaces its header.</li>",
         "</ul><h2>Other formats</h2>",
         "<p>The format follows the request's <code>Accept</code> header: browsers get HTML, API "
-        "clients RFC 9457 problem details, terminals plain text. To see them from a browser, the "
+        "clients RFC 9457 problem details, terminals plain text, AI agents Markdown. To see them "
+        "from a browser, the "
         "demo (and only the demo) lets <code>?accept=</code> stand in for the header: "
         f"{formats}.</p>",
         "<p>From a terminal:</p><pre>",
         f"curl -i -H 'Accept: application/json' {base}/status/502\n",
         f"curl -i -H 'Accept: text/plain' {base}/status/503\n",
+        f"curl -i -H 'Accept: text/markdown' {base}/detail\n",
         f"curl -i -H 'Accept-Language: fr' {base}/status/504\n",
         f"curl -i -H 'Accept: text/plain' -H 'Accept-Language: ja' {base}/status/503",
         "</pre></main></body></html>",

@@ -45,6 +45,7 @@ class Format(str, enum.Enum):
     JSON = "json"
     TEXT = "text"
     XML = "xml"
+    MARKDOWN = "markdown"
 
     def __str__(self) -> str:
         # The str mixin's formatting changed in Python 3.11/3.12; pin it so f-strings and
@@ -69,6 +70,7 @@ _EXTENSIONS: Final[dict[Format, str]] = {
     Format.JSON: "json",
     Format.TEXT: "txt",
     Format.XML: "xml",
+    Format.MARKDOWN: "md",
 }
 
 # Errors are problem details (RFC 9457 Section 3), so the structured formats default to
@@ -79,6 +81,7 @@ _CANONICAL_MEDIA_TYPES: Final[dict[Format, str]] = {
     Format.JSON: "application/problem+json",
     Format.TEXT: "text/plain",
     Format.XML: "application/problem+xml",
+    Format.MARKDOWN: "text/markdown",
 }
 
 
@@ -95,10 +98,13 @@ class FormatChoice:
 
 
 # The server's offers, most preferred first: in proactive negotiation (RFC 9110 Section
-# 12.1) the choice among equally acceptable representations is the server's. HTML leads
-# because a person at a browser is the reader who most needs a friendly page; the
-# problem+ types precede their generic forms for the reason given above.
+# 12.1) the choice among equally acceptable representations is the server's. Markdown
+# (RFC 7763) leads but is offered only by name (_BY_NAME_ONLY): the agents that read it
+# send "text/markdown, text/html" and must not get the page, while no browser names it.
+# HTML comes next because a person at a browser is the reader who most needs a friendly
+# page; the problem+ types precede their generic forms for the reason given above.
 _OFFERS: Final[tuple[FormatChoice, ...]] = (
+    FormatChoice(Format.MARKDOWN, "text/markdown"),
     FormatChoice(Format.HTML, "text/html"),
     FormatChoice(Format.JSON, "application/problem+json"),
     FormatChoice(Format.JSON, "application/json"),
@@ -106,6 +112,9 @@ _OFFERS: Final[tuple[FormatChoice, ...]] = (
     FormatChoice(Format.XML, "application/xml"),
     FormatChoice(Format.TEXT, "text/plain"),
 )
+# Offers a wildcard never reaches. A browser's subresource requests ("image/*,*/*;q=0.8")
+# and "text/*" clients get what they always got; only a client that names Markdown reads it.
+_BY_NAME_ONLY: Final = frozenset({"text/markdown"})
 _OFFERS_BY_MEDIA_TYPE: Final[dict[str, FormatChoice]] = {o.media_type: o for o in _OFFERS}
 _CANONICAL_CHOICES: Final[dict[Format, FormatChoice]] = {
     fmt: _OFFERS_BY_MEDIA_TYPE[media_type] for fmt, media_type in _CANONICAL_MEDIA_TYPES.items()
@@ -321,7 +330,10 @@ def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) ->
 
 
 def _best_offer(
-    ranges: Sequence[MediaRange], offers: Sequence[str], offered: Mapping[str, str] | None = None
+    ranges: Sequence[MediaRange],
+    offers: Sequence[str],
+    offered: Mapping[str, str] | None = None,
+    by_name_only: Collection[str] = (),
 ) -> str | None:
     """Return the offer the client rates highest, or ``None`` if it accepts none.
 
@@ -330,20 +342,26 @@ def _best_offer(
     offers of equal quality, the one matched by the more specific range wins, then the
     earlier offer: ``application/json, */*`` names JSON, so JSON beats an HTML offer that
     only ``*/*`` reaches. This is also Werkzeug's ordering, which keeps the two
-    interchangeable for applications that already rely on it.
+    interchangeable for applications that already rely on it. Offers in ``by_name_only``
+    are matched by their own ``type/subtype`` range and never by a wildcard.
     """
     best: str | None = None
     best_key: tuple[float, tuple[int, int, int, float]] | None = None
     for offer in offers:
         offer_type, _, offer_subtype = offer.lower().partition("/")
+        named = offer in by_name_only
         # (type given, subtype given, number of parameters, q) of the best range so far.
         found: tuple[int, int, int, float] | None = None
         for type_, subtype, params, q in ranges:
             if type_ == "*":
+                if named:
+                    continue
                 candidate = (0, 0, len(params), q)
             elif type_ != offer_type:
                 continue
             elif subtype == "*":
+                if named:
+                    continue
                 candidate = (1, 0, len(params), q)
             elif subtype == offer_subtype and (
                 not params or (offered is not None and _carries(params, offered))
@@ -393,6 +411,7 @@ _RESPONSE_TYPES: Final[dict[str, Format]] = {
     "text/html": Format.HTML,
     "application/xhtml+xml": Format.HTML,
     "text/plain": Format.TEXT,
+    "text/markdown": Format.MARKDOWN,
     "application/xml": Format.XML,
     "text/xml": Format.XML,
 }
@@ -448,7 +467,7 @@ def _negotiate_format(
             else:
                 signal = default
         return _CANONICAL_CHOICES[signal]
-    chosen = _best_offer(ranges, _offers_among(allowed), _OFFERED_PARAMETERS)
+    chosen = _best_offer(ranges, _offers_among(allowed), _OFFERED_PARAMETERS, _BY_NAME_ONLY)
     if chosen is None:
         return _CANONICAL_CHOICES[default]
     return _OFFERS_BY_MEDIA_TYPE[chosen]

@@ -1,9 +1,9 @@
 """From a status code and a request to the status, headers and body of a friendly error response.
 
 This is the sans-IO core both middlewares share: it knows nothing of ASGI or WSGI. :class:`Renderer`
-negotiates the format and language, picks the catalogue entry, renders it (HTML and user text through
-Jinja2, JSON and XML from data, built-in text from Python) and frames the result with the headers every
-error response needs.
+negotiates the format and language, picks the catalogue entry, renders it (HTML and user text and
+Markdown through Jinja2, JSON and XML from data, built-in text and Markdown from Python) and frames the
+result with the headers every error response needs.
 
 Two promises shape it. Options and user templates are checked when the renderer is built, so a mistake
 fails at start-up. And :meth:`Renderer.render` never raises: it runs while an error is being reported,
@@ -32,7 +32,7 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
-from friendly_errors import _csp, _langtags, _memo, _problem, _text
+from friendly_errors import _csp, _langtags, _markdown, _memo, _problem, _text
 from friendly_errors._loader import class_key
 from friendly_errors.catalogue import DEFAULT_LOCALE, Catalogue, StatusInfo
 from friendly_errors.negotiation import Format, FormatChoice, negotiate_format, negotiate_language
@@ -88,11 +88,14 @@ _COMMON_HEADERS: Final = (
 )
 _REFERRER_POLICY: Final = ("Referrer-Policy", "no-referrer")
 _CHARSET: Final = "; charset=utf-8"
+# RFC 7763 Section 2: charset is required for text/markdown, and variant names the syntax the body is
+# written in (RFC 7764 Section 3.1 registers CommonMark).
+_MEDIA_TYPE_PARAMETERS: Final = {"text/markdown": "; charset=utf-8; variant=CommonMark"}
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
 _LANGUAGE_TAG: Final = re.compile(r"[A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 # User templates the renderer may select; anything else in a template directory is only checked when
 # one of these refers to it.
-_SELECTABLE: Final = re.compile(r"(?:[1-9][0-9][0-9]|[1-9]xx|error)\.(?:html|txt)")
+_SELECTABLE: Final = re.compile(r"(?:[1-9][0-9][0-9]|[1-9]xx|error)\.(?:html|txt|md)")
 # Characters that may not appear in a URL written into a page or a header value.
 _URL_FORBIDDEN: Final = re.compile(r"[\x00-\x20\x7f-\x9f\"<>\\^`{|}]")
 _URL_SCHEMES: Final = ("https://", "http://", "mailto:", "tel:", "/")
@@ -159,12 +162,14 @@ class Renderer:
         # stylesheet, so the precomputed CSP no longer describes the output.
         self._builtin_shadowed = any((d / _BUILTIN_DIR).exists() for d in dirs)
         self._env = _environment(dirs)
-        _check_templates(self._env, dirs)
+        self._markdown_env = _markdown_environment(self._env)
+        _check_templates(self._env, self._markdown_env, dirs)
 
         self._templates: dict[tuple[int, Format], tuple[jinja2.Template | None, bool]] = {}
         self._contexts: dict[tuple[int, str, Format], dict[str, Any]] = {}
         self._problems: dict[tuple[int, str], dict[str, Any]] = {}
         self._texts: dict[tuple[int, str], _text.TextParts] = {}
+        self._markdowns: dict[tuple[int, str], _markdown.MarkdownParts] = {}
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
         self._fallbacks: dict[tuple[int, str, str], tuple[list[tuple[str, str]], bytes]] = {}
@@ -254,7 +259,7 @@ class Renderer:
             tail = self._headers.get((choice.media_type, lang))
             if tail is None:
                 tail = self._headers[(choice.media_type, lang)] = (
-                    ("Content-Type", choice.media_type + _CHARSET),
+                    ("Content-Type", _content_type(choice.media_type)),
                     ("Content-Language", lang),
                     *_COMMON_HEADERS,
                 )
@@ -274,7 +279,7 @@ class Renderer:
             )
             return self._fallback(status, choice, method == "HEAD", lang)
 
-    # -- HTML and text --------------------------------------------------------------------------
+    # -- HTML, text and Markdown -----------------------------------------------------------------
 
     def _page(
         self,
@@ -288,21 +293,36 @@ class Renderer:
         retry_after: int | None,
         now: datetime | None,
     ) -> tuple[bytes, str | None]:
-        """The body of an HTML or text page and, for HTML, its Content-Security-Policy."""
+        """The body of an HTML, text or Markdown page and, for HTML, its Content-Security-Policy."""
         request = _shown(request)
         template, builtin = self._template(status, fmt)
         context = self._context(status, lang, fmt)
         info: StatusInfo = context["info"]
         detail = _text.printable(detail) if detail else None
         traceback = _text.printable(traceback) if traceback else None
-        values = _request_values(info, self._languages[lang], request_id, request, now, retry_after)
+        language = self._languages[lang]
+        # The built-in Markdown body speaks in the catalogue's labels; templates get the same
+        # context in every format.
+        markdown = (
+            self._markdown_parts(status, lang)
+            if template is None and fmt is Format.MARKDOWN
+            else None
+        )
+        if markdown is None:
+            retry = _text.retry_advice(info, retry_after, language.words, now)
+        else:
+            advice = _text.retry_key(info, retry_after)
+            retry = _markdown.retry_advice(markdown, advice, retry_after, now)
+        values = _request_values(info, language, request_id, request, now, retry)
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
-        # Only the built-in page and text are kept, and never with a traceback or a long detail,
-        # which may be unique per request.
+        # Only the built-in page, text and Markdown are kept, and never with a traceback or a long
+        # detail, which may be unique per request. A memo that may keep nothing is off: every page is
+        # then rendered in full, which is what tests and benchmarks compare the memo with.
         if (
             (template is None or builtin)
+            and self.memo.max_entries > 0
             and traceback is None
             and (detail is None or len(detail) <= _MEMO_DETAIL)
         ):
@@ -310,14 +330,23 @@ class Renderer:
             page = self.memo.get(key)
             if page is None:
                 page = self._cut(
-                    template, status, lang, context, detail, retry_after, values, can_retry
+                    template,
+                    markdown,
+                    status,
+                    lang,
+                    context,
+                    detail,
+                    retry_after,
+                    values,
+                    can_retry,
                 )
                 if page is not None:
                     self.memo.put(key, page)
             if page is not None:
-                return page.join(
-                    _slot_bytes(values, page.slots, html=template is not None)
-                ), page.csp
+                return page.join(_slot_bytes(values, page.slots, fmt)), page.csp
+        if markdown is not None:
+            text = _markdown_body(markdown, detail, _markdown_slots(values), traceback)
+            return _text_bytes(text), None
         if template is None:
             text = _text.render_text(
                 self._text_parts(status, lang),
@@ -339,6 +368,7 @@ class Renderer:
     def _cut(
         self,
         template: jinja2.Template | None,
+        markdown: _markdown.MarkdownParts | None,
         status: int,
         lang: str,
         context: Mapping[str, Any],
@@ -347,7 +377,7 @@ class Renderer:
         values: tuple[str, ...],
         can_retry: bool,
     ) -> _memo.Cut | None:
-        """The built-in page or text for these inputs, rendered with markers and cut at them.
+        """The built-in page, text or Markdown for these inputs, rendered with markers and cut at them.
 
         The retry advice is marked only when it names a wait (``retry_after``), which may be a
         clock time. Otherwise it follows from the key alone, entry and language, and is part of
@@ -355,6 +385,11 @@ class Renderer:
         again for every request.
         """
         markers = list(self._markers.values)
+        if markdown is not None:
+            if not retry_after:
+                markers[_RETRY] = _markdown.inline(values[_RETRY])
+            text = _markdown_body(markdown, detail, markers, None)
+            return self._markers.cut(text, _text_bytes, None)
         retry_line = markers[_RETRY]
         if not retry_after:
             markers[_RETRY] = values[_RETRY]
@@ -396,12 +431,12 @@ class Renderer:
         """The template for ``status`` in ``fmt`` and whether it is the unmodified built-in page.
 
         Most specific first: ``524.html``, ``5xx.html``, ``error.html``, then the built-in page. Plain
-        text has no built-in template (it is written by Python), hence ``None``.
+        text and Markdown have no built-in template (Python writes them), hence ``None``.
         """
         key = (status, fmt)
         found = self._templates.get(key)
         if found is None:
-            ext = "html" if fmt is Format.HTML else "txt"
+            ext = fmt.extension
             names = [f"{status}.{ext}", f"{class_key(status)}.{ext}", f"error.{ext}"]
             if not self._has_user_templates:
                 names = []
@@ -409,10 +444,11 @@ class Renderer:
             if fmt is Format.HTML:
                 template = self._env.select_template([*names, BUILTIN_TEMPLATE])
             elif names:
+                env = self._markdown_env if fmt is Format.MARKDOWN else self._env
                 try:
-                    template = self._env.select_template(names)
+                    template = env.select_template(names)
                 except jinja2.TemplatesNotFound:
-                    pass  # no user text template: Python writes the built-in text
+                    pass  # no user template: Python writes the built-in text or Markdown
             found = self._templates[key] = (
                 template,
                 template is not None
@@ -428,7 +464,7 @@ class Renderer:
         if found is None:
             info = self._catalogue.get(status, lang)
             language = self._language(lang)
-            labels = language.labels
+            labels = language.words
             found = self._contexts[key] = {
                 "format": fmt.value,
                 "lang": lang,
@@ -483,7 +519,21 @@ class Renderer:
         if found is None:
             found = self._texts[key] = _text.text_parts(
                 self._catalogue.get(status, lang),
-                self._language(lang).labels,
+                self._language(lang).words,
+                show_developer_info=self._show_developer_info,
+                site_name=self._site_name,
+                home_url=self._home_url,
+                contact_url=self._contact_url,
+            )
+        return found
+
+    def _markdown_parts(self, status: int, lang: str) -> _markdown.MarkdownParts:
+        key = (status, lang)
+        found = self._markdowns.get(key)
+        if found is None:
+            found = self._markdowns[key] = _markdown_parts(
+                self._catalogue.get(status, lang),
+                self._language(lang).words,
                 show_developer_info=self._show_developer_info,
                 site_name=self._site_name,
                 home_url=self._home_url,
@@ -581,6 +631,42 @@ class Renderer:
 _HTML_CHOICE: Final = FormatChoice(Format.HTML, "text/html")
 
 
+def markdown_entry(catalogue: Catalogue, status: int, locale: str = "en") -> str:
+    """The entry for ``status`` as Markdown, in the words and layout of a Markdown error body but
+    without a request's details: what ``friendly-errors explain --format markdown`` prints."""
+    info = catalogue.get(status, locale)
+    parts = _markdown_parts(
+        info,
+        _text.words(catalogue.labels(info.locale)),
+        show_developer_info=True,
+        site_name=None,
+        home_url=None,
+        contact_url=None,
+    )
+    retry = _markdown.retry_advice(parts, _text.retry_key(info, None), None, None)
+    return _markdown.render_entry(parts, retry)
+
+
+def _markdown_parts(
+    info: StatusInfo,
+    words: Mapping[str, str],
+    *,
+    show_developer_info: bool,
+    site_name: str | None,
+    home_url: str | None,
+    contact_url: str | None,
+) -> _markdown.MarkdownParts:
+    return _markdown.markdown_parts(
+        info,
+        words,
+        spec_url=info.spec_url if _is_web_url(info.spec_url) else "",
+        show_developer_info=show_developer_info,
+        site_name=site_name,
+        home_url=home_url,
+        contact_url=contact_url,
+    )
+
+
 def _shown(request: RequestInfo) -> RequestInfo:
     """The request as pages show it, made printable once.
 
@@ -608,11 +694,12 @@ def _request_values(
     request_id: str,
     request: RequestInfo,
     now: datetime | None,
-    retry_after: int | None,
+    retry: str,
 ) -> tuple[str, ...]:
     """A request's own values as a page shows them, in the order of _memo.SLOTS.
 
     ``request`` is already printable (_shown), and a HEAD request shows as the GET it mirrors.
+    ``retry`` is the retry advice, which depends on the wait the response announces.
     """
     rid = _text.printable(_text.shorten(request_id), multiline=False)
     timestamp = _utc_now() if now is None else _timestamp(now)
@@ -626,17 +713,22 @@ def _request_values(
         _text.shorten(method, 20),
         _text.shorten(request.path),
     )
-    retry = _text.retry_advice(info, retry_after, language.labels, now)
     return (rid, timestamp, method, request.path, request.query, support, retry)
 
 
-def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], *, html: bool) -> list[bytes]:
-    """The per-request values a cut page prints (``slots``), as it takes them: escaped for HTML,
-    laid out for text. A value the page does not print is not prepared."""
+def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], fmt: Format) -> list[bytes]:
+    """The per-request values a cut page prints (``slots``), as it takes them: escaped for the
+    built-in HTML page, written as Markdown for the Markdown body, laid out for text. A value the
+    page does not print is not prepared."""
     laid_out = [b""] * len(values)
+    if fmt is Format.MARKDOWN:
+        markdown = _markdown_slots(values)
+        for slot in slots:
+            laid_out[slot] = _text_bytes(markdown[slot])
+        return laid_out
     for slot in slots:
         value = values[slot]
-        if html:
+        if fmt is Format.HTML:
             laid_out[slot] = _text_bytes(str(escape(value)))
         elif slot == _SUPPORT:
             laid_out[slot] = _text_bytes(_text.support_lines(value))
@@ -658,7 +750,9 @@ class _Language:
 
     lang: str
     dir: str
-    labels: Mapping[str, str]
+    #: The labels as a page prints them (``_text.words``: ``{{`` is a brace), the retry wait's
+    #: sentence still with its placeholders.
+    words: Mapping[str, str]
     #: `` lang="en"`` on the page's words when they are all English on a page that is not: a
     #: language whose file gives entries but no ``[labels]``. Screen readers must then read them
     #: as English (WCAG 3.1.2). A partly translated table is not marked word by word:
@@ -669,6 +763,9 @@ class _Language:
     error: str
     #: "The full error page could not be shown."
     sentence: str
+    #: The same two as literal Markdown, for the Markdown fallback.
+    markdown_error: str
+    markdown_sentence: str
 
     @classmethod
     def prepare(cls, lang: str, labels: Mapping[str, str], english: Mapping[str, str]) -> _Language:
@@ -677,20 +774,57 @@ class _Language:
             # must be able to write it into every format without a failure of its own.
             return _problem.utf8(_text.printable(text, multiline=False))[0]
 
+        words = _text.words(labels)
         marked = not _is_english(lang) and labels == english
+        error, sentence = safe(words["error"]), safe(words["fallback"])
         return cls(
             lang=lang,
             dir=_langtags.direction(lang),
-            labels=labels,
+            words=words,
             label_lang_attr=Markup(' lang="{}"').format(DEFAULT_LOCALE) if marked else Markup(""),
-            support_prefixes=_text.support_prefixes(labels),
-            error=safe(labels["error"]),
-            sentence=safe(labels["fallback"]),
+            support_prefixes=_text.support_prefixes(words),
+            error=error,
+            sentence=sentence,
+            markdown_error=_markdown.inline(error),
+            markdown_sentence=_markdown.inline(sentence),
         )
 
 
 def _is_english(lang: str) -> bool:
     return DEFAULT_LOCALE in _langtags.fallbacks(lang)
+
+
+def _markdown_slots(values: tuple[str, ...]) -> tuple[str, ...]:
+    """The per-request values written as Markdown, in the order of _memo.SLOTS; the full render
+    and the memo both take them from here, so both escape alike."""
+    request_id, timestamp, method, path, retry = _markdown.request_values(
+        values[_REQUEST_ID], values[_TIMESTAMP], values[_METHOD], values[_PATH], values[_RETRY]
+    )
+    return (request_id, timestamp, method, path, "", "", retry)
+
+
+def _markdown_body(
+    parts: _markdown.MarkdownParts,
+    detail: str | None,
+    values: Sequence[str],
+    traceback: str | None,
+) -> str:
+    """The Markdown body around ``values`` in the order of _memo.SLOTS: written as Markdown for a
+    full render, markers for the memo to cut at."""
+    return _markdown.render(
+        parts,
+        detail=detail,
+        request_id=values[_REQUEST_ID],
+        timestamp=values[_TIMESTAMP],
+        method=values[_METHOD],
+        path=values[_PATH],
+        retry=values[_RETRY],
+        traceback=traceback,
+    )
+
+
+def _content_type(media_type: str) -> str:
+    return media_type + _MEDIA_TYPE_PARAMETERS.get(media_type, _CHARSET)
 
 
 def _fallback_response(
@@ -714,6 +848,10 @@ def _fallback_response(
         )
     elif fmt is Format.TEXT:
         body = f"{code} {title}\n\n{words.sentence}\n"
+    elif fmt is Format.MARKDOWN:
+        # A reason phrase is words and spaces, nothing to escape; the words of a language are
+        # escaped when they are prepared.
+        body = f"# {code} {phrase or words.markdown_error}\n\n{words.markdown_sentence}\n"
     else:
         direction = ' dir="rtl"' if words.dir == "rtl" else ""
         body = (
@@ -726,7 +864,7 @@ def _fallback_response(
         )
     data = body.encode("utf-8")
     headers = [
-        ("Content-Type", choice.media_type + _CHARSET),
+        ("Content-Type", _content_type(choice.media_type)),
         ("Content-Length", str(len(data))),
         ("Content-Language", words.lang),
         *_COMMON_HEADERS,
@@ -891,37 +1029,53 @@ def _environment(dirs: Sequence[Path]) -> jinja2.Environment:
     )
 
 
-def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:
+def _markdown_environment(env: jinja2.Environment) -> jinja2.Environment:
+    """The environment of Markdown templates: ``env``'s loader and settings, Markdown's escaping.
+
+    HTML autoescaping would leave ``[text](javascript:...)`` a link and print every apostrophe as
+    ``&#39;``, so Markdown templates escape every printed value for Markdown instead, and get filters
+    to print one as code.
+    """
+    markdown = env.overlay(autoescape=False, finalize=_markdown.finalize)
+    # An overlay shares its parent's filters dict: the Markdown filters get one of their own.
+    markdown.filters = {**env.filters, **_markdown.FILTERS}
+    return markdown
+
+
+def _check_templates(
+    env: jinja2.Environment, markdown_env: jinja2.Environment, dirs: Sequence[Path]
+) -> None:
     """Compile every user template that can be selected and everything it refers to, at start-up.
 
     A syntax error, an unknown filter or an ``{% extends %}`` of a missing file then stops the app
     from starting with the file and line in the message, instead of failing the first error page.
+    Markdown templates, and what they refer to, are compiled in the environment that renders them.
     """
-    pending: list[str] = []
+    pending: list[tuple[str, jinja2.Environment]] = []
     for directory in dirs:
         for entry in sorted(directory.iterdir()):
             if _SELECTABLE.fullmatch(entry.name) and entry.is_file():
-                pending.append(entry.name)
+                markdown = entry.name.endswith(".md")
+                pending.append((entry.name, markdown_env if markdown else env))
         builtin = directory / _BUILTIN_DIR
         if builtin.is_dir():
-            pending += sorted(
-                p.relative_to(directory).as_posix() for p in builtin.rglob("*") if p.is_file()
-            )
-    seen: set[str] = set()
+            names = sorted(p.relative_to(directory).as_posix() for p in builtin.rglob("*"))
+            pending += [(name, env) for name in names if (directory / name).is_file()]
+    seen: set[tuple[str, jinja2.Environment]] = set()
     while pending:
-        name = pending.pop()
-        if name in seen:
+        name, compiler = pending.pop()
+        if (name, compiler) in seen:
             continue
-        seen.add(name)
-        assert env.loader is not None
+        seen.add((name, compiler))
+        assert compiler.loader is not None
         try:
-            source, filename, _ = env.loader.get_source(env, name)
+            source, filename, _ = compiler.loader.get_source(compiler, name)
         except UnicodeDecodeError as exc:
             raise ValueError(f"template_dirs: template {name!r} is not valid UTF-8: {exc}") from exc
         where = filename or name
         try:
-            tree = env.parse(source, name, filename)
-            env.compile(tree, name, filename)
+            tree = compiler.parse(source, name, filename)
+            compiler.compile(tree, name, filename)
         except jinja2.TemplateSyntaxError as exc:
             raise ValueError(f"template_dirs: {where}, line {exc.lineno}: {exc.message}") from exc
         for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
@@ -930,7 +1084,7 @@ def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:
             if not (isinstance(target, nodes.Const) and isinstance(target.value, str)):
                 continue  # a computed name can only be resolved when rendering
             try:
-                env.loader.get_source(env, target.value)
+                compiler.loader.get_source(compiler, target.value)
             except jinja2.TemplateNotFound:
                 if isinstance(node, nodes.Include) and node.ignore_missing:
                     continue
@@ -938,4 +1092,4 @@ def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:
                     f"template_dirs: {where}, line {node.lineno}: template {target.value!r} "
                     "not found"
                 ) from None
-            pending.append(target.value)
+            pending.append((target.value, compiler))

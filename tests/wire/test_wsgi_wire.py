@@ -99,7 +99,7 @@ def test_the_apps_retry_after_and_detail_survive(conn: Connection) -> None:
     assert response.head.startswith(b"HTTP/1.1 503 Service Unavailable")
 
 
-@pytest.mark.parametrize("accept", ["text/html", "application/json", "text/plain"])
+@pytest.mark.parametrize("accept", ["text/html", "application/json", "text/plain", "text/markdown"])
 def test_head_gets_headers_and_not_one_byte_of_body(
     server: Server, conn: Connection, accept: str
 ) -> None:
