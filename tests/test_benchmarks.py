@@ -300,3 +300,13 @@ def test_in_process_runs_complete(capsys: pytest.CaptureFixture[str]) -> None:
         "floor: status check only / the no-op wrapper",
     ):
         assert line in out
+
+
+def test_the_languages_benchmark_completes(capsys: pytest.CaptureFixture[str]) -> None:
+    import bench_languages
+
+    assert bench_languages.main(["--runs", "1", "--rounds", "1", "--number", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "Catalogue.default(), English only:" in out and "(13 languages)" in out
+    for case in ("html", "text", "html, Retry-After", "text, Retry-After"):
+        assert re.search(rf"^{re.escape(case)} +ja ", out, re.MULTILINE), case
