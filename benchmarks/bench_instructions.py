@@ -39,13 +39,13 @@ def _serve(kind: str, name: str, requests: int) -> None:
     if kind == "asgi":
         import bench_asgi
 
-        bench_asgi._run(getattr(bench_asgi, name), bench_asgi._scope("/"), requests)
+        app, scope = getattr(bench_asgi, name), bench_asgi.scope_for("/")
+        for _ in range(requests):
+            bench_asgi.serve(app, scope)
     else:
         import bench_wsgi
-        from werkzeug.test import EnvironBuilder
 
-        environ = EnvironBuilder(path="/", headers=[("Accept", "text/html")]).get_environ()
-        bench_wsgi._run(getattr(bench_wsgi, name), environ, requests)
+        bench_wsgi.served(getattr(bench_wsgi, name), bench_wsgi.environ())(requests)
 
 
 def _instructions(valgrind: str, kind: str, name: str, requests: int) -> int:

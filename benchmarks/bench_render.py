@@ -12,6 +12,9 @@ interleaved round by round, so machine load affects both sides alike:
 * HTML repeat: a repeated error, served from the renderer's memo of rendered pages, against a
   first-time ``render()`` of the same page (the memo turned off: negotiation, ``Template.render`` and
   framing). No target; it shows what the memo saves.
+* Markdown: a Markdown error (``Accept: text/markdown``) against the same error as plain text, both
+  through ``render()``; repeated (from the memo) and first-time (memo off). Target: a Markdown error
+  costs no more than the text format, so at most 1.0 times the baseline.
 
 Since the memo, the HTML and text ``render()`` of a repeated error costs less than its baseline (a
 ratio below 1): the baselines still render in full, the memo only substitutes the request's values.
@@ -93,6 +96,7 @@ def build_cases() -> list[Case]:
     html_request = request(CHROME_ACCEPT)
     json_request = request("application/json")
     text_request = request("text/plain")
+    markdown_request = request("text/markdown")
 
     def html() -> object:
         return renderer.render(STATUS, html_request, request_id="7f3c9a1e2b4d4c8e")
@@ -109,6 +113,12 @@ def build_cases() -> list[Case]:
     def text_first_time() -> object:
         return first_time.render(STATUS, text_request, request_id="7f3c9a1e2b4d4c8e")
 
+    def markdown() -> object:
+        return renderer.render(STATUS, markdown_request, request_id="7f3c9a1e2b4d4c8e")
+
+    def markdown_first_time() -> object:
+        return first_time.render(STATUS, markdown_request, request_id="7f3c9a1e2b4d4c8e")
+
     template, _ = first_time._template(STATUS, Format.HTML)
     assert template is not None
     context = _capture(template, "render", html_first_time)
@@ -116,10 +126,17 @@ def build_cases() -> list[Case]:
     parts = first_time._text_parts(STATUS, "en")
     text_values = _capture(_text, "render_text", text_first_time)
     assert text_values is parts
+    labels = renderer._catalogue.labels()
     support = _text.support_text(
-        STATUS, parts.head.split("\n", 1)[0], "7f3c9a1e2b4d4c8e", "2026-05-09T07:35:25Z", "GET", "/"
+        _text.support_prefixes(labels),
+        STATUS,
+        parts.head.split("\n", 1)[0],
+        "7f3c9a1e2b4d4c8e",
+        "2026-05-09T07:35:25Z",
+        "GET",
+        "/",
     )
-    retry = _text.retry_advice(renderer._catalogue.get(STATUS), None)
+    retry = _text.retry_advice(renderer._catalogue.get(STATUS), None, labels)
 
     return [
         Case("html", html, lambda: template.render(context), "Template.render", 1.5),
@@ -134,6 +151,8 @@ def build_cases() -> list[Case]:
             None,
         ),
         Case("html-repeat", html, html_first_time, "first render()", None),
+        Case("markdown", markdown, text, "text render()", 1.0),
+        Case("md-first", markdown_first_time, text_first_time, "text, first", 1.0),
     ]
 
 

@@ -470,37 +470,117 @@ def test_a_new_code_takes_neither_officialness_nor_a_link_from_its_class() -> No
 
 
 def test_the_entry_says_which_language_its_text_is_in() -> None:
+    # Swedish: a language the built-in catalogue does not have.
     catalogue = Catalogue.default().extend(
-        {524: {"summary": "Le serveur d'origine a mis trop de temps."}}, locale="fr"
+        {524: {"summary": "Ursprungsservern svarade för sent."}}, locale="sv"
     )
-    assert catalogue.get(524, "fr-CA").locale == "fr"
-    assert catalogue.get(503, "fr").locale == "en", "no French text for 503: it is English"
+    assert catalogue.get(524, "sv-FI").locale == "sv"
+    assert catalogue.get(503, "sv").locale == "en", "no Swedish text for 503: it is English"
     assert catalogue.get(524).locale == "en"
-    with_class = catalogue.extend({"5xx": {"summary": "Erreur du serveur."}}, locale="fr")
-    assert with_class.get(532, "fr").locale == "fr"
-    assert with_class.get(503, "fr").locale == "en", "an exact English entry beats a French class"
-    title_only = Catalogue.default().extend({502: {"title": "Mauvaise passerelle"}}, locale="fr")
-    assert title_only.get(502, "fr").locale == "fr", "any French text makes it a French entry"
-    assert Catalogue.empty().get(503, "fr").locale == "en"
+    with_class = catalogue.extend({"5xx": {"summary": "Serverfel."}}, locale="sv")
+    assert with_class.get(532, "sv").locale == "sv"
+    assert with_class.get(503, "sv").locale == "en", "an exact English entry beats a Swedish class"
+    title_only = Catalogue.default().extend({502: {"title": "Felaktig gateway"}}, locale="sv")
+    assert title_only.get(502, "sv").locale == "sv", "any Swedish text makes it a Swedish entry"
+    assert Catalogue.empty().get(503, "sv").locale == "en"
+    assert Catalogue.default().get(503, "fr").locale == "fr", "French is built in"
 
 
 def test_languages_fall_back_field_by_field() -> None:
+    # Swedish: a language the built-in catalogue does not have.
     catalogue = Catalogue.default().extend(
-        {524: {"title": "Délai dépassé", "summary": "Le serveur d'origine a mis trop de temps."}},
-        locale="fr",
+        {524: {"title": "Tidsgränsen nåddes", "summary": "Ursprungsservern svarade för sent."}},
+        locale="sv",
     )
-    assert catalogue.locales == ("en", "fr")
-    for tag in ("fr", "fr-CA", "FR_ca", "fr-x-private"):
+    assert catalogue.locales[0] == "en" and "sv" in catalogue.locales
+    for tag in ("sv", "sv-FI", "SV_fi", "sv-x-private"):
         info = catalogue.get(524, tag)
-        assert info.title == "Délai dépassé", tag
+        assert info.title == "Tidsgränsen nåddes", tag
         assert info.causes == Catalogue.default().get(524).causes
-    assert catalogue.get(524, "de").title == "A Timeout Occurred"
-    assert catalogue.get(503, "fr").title == "Service Unavailable"
-    assert catalogue.codes("fr") == catalogue.codes("en")
+    assert catalogue.get(524, "fi").title == "A Timeout Occurred"
+    assert catalogue.get(503, "sv").title == "Service Unavailable"
+    assert catalogue.codes("sv") == catalogue.codes("en")
+
+
+def test_languages_are_spelled_as_usual_whatever_their_files_say() -> None:
+    catalogue = Catalogue.empty().extend({503: {"title": "x"}}, locale="PT_br")
+    assert catalogue.locales == ("pt-BR",)
+    assert catalogue.get(503, "pt-br").locale == "pt-BR"
+    assert "zh-Hans" in Catalogue.default().locales
+
+
+@pytest.mark.parametrize(
+    ("tag", "locale"),
+    [("zh-CN", "zh-Hans"), ("zh-SG", "zh-Hans"), ("zh-TW", "en"), ("pt-PT", "pt-BR")],
+)
+def test_lookups_follow_the_same_tag_mapping_as_negotiation(tag: str, locale: str) -> None:
+    assert Catalogue.default().get(503, tag).locale == locale
+    expected = Catalogue.default().labels(locale)
+    assert Catalogue.default().labels(tag) == expected
+
+
+def test_a_catalogue_without_words_has_the_built_in_english_ones() -> None:
+    english = Catalogue.default().labels()
+    assert Catalogue.empty().labels("fr") == english
+    ours = Catalogue.empty().extend({"labels": {"error": "Oops"}})
+    assert ours.labels()["error"] == "Oops"
+    assert ours.labels()["what_happened"] == english["what_happened"]
+
+
+def test_one_word_of_a_built_in_language_can_be_overridden() -> None:
+    overridden = Catalogue.default().extend({"labels": {"error": "エラー発生"}}, locale="ja")
+    assert overridden.labels("ja")["error"] == "エラー発生"
+    assert overridden.labels("ja")["home"] == Catalogue.default().labels("ja")["home"]
+
+
+def test_untranslated_lists_what_falls_back_to_english() -> None:
+    catalogue = Catalogue.default().extend(
+        {
+            "labels": {"error": "Fel"},
+            503: {"title": "Otillgänglig", "summary": "Inte nu."},
+            "5xx": {"title": "Serverfel"},
+        },
+        locale="sv",
+    )
+    missing = catalogue.untranslated("sv")
+    assert list(missing)[:2] == ["labels", "1xx"], "labels first, then the classes, then codes"
+    assert "error" not in missing["labels"] and "what_happened" in missing["labels"]
+    assert missing["503"] == ("description", "causes", "visitor_fixes", "developer_fixes")
+    assert "title" not in missing["5xx"] and "summary" in missing["5xx"]
+    assert missing["100"] == ("title", "summary", "description", "causes", "visitor_fixes",
+                              "developer_fixes")  # fmt: skip
+    assert catalogue.untranslated("sv-FI") == missing
+    for english in ("en", "en-GB", ""):
+        assert catalogue.untranslated(english) == {}
+
+
+def test_built_in_languages_are_read_when_first_asked_for() -> None:
+    default = Catalogue.default()
+    extended = default.extend({503: {"summary": "Ours"}})
+    # Extending another language keeps the built-in ones as they were: shared, read once.
+    assert extended._files.keys() == default._files.keys()
+    assert all(extended._files[tag] is default._files[tag] for tag in default._files)
+    assert extended.get(503, "ja").title == default.get(503, "ja").title
+    merged = default.extend({503: {"summary": "Nous"}}, locale="fr")
+    assert "fr" not in merged._files
+    assert merged.get(503, "fr").summary == "Nous"
+    assert merged.get(503, "fr").title == default.get(503, "fr").title
+
+
+def test_a_built_in_file_must_name_its_own_language(tmp_path: Path) -> None:
+    from friendly_errors.catalogue import _BuiltInFile
+
+    path = write(tmp_path, "xx.toml", 'locale = "yy"\n[503]\ntitle = "x"\n')
+    with pytest.raises(CatalogueError, match=r"xx\.toml: field 'locale': must name .* 'xx'"):
+        _BuiltInFile(path, "xx").entries()
+    assert _BuiltInFile(write(tmp_path, "yy.toml", 'locale = "yy"\n'), "yy").entries() == {}
 
 
 def test_repr_names_languages_and_sizes() -> None:
-    assert re.fullmatch(r"Catalogue\(\{en: \d+\}\)", repr(Catalogue.default()))
+    found = re.fullmatch(r"Catalogue\(\{(.*)\}\)", repr(Catalogue.default()))
+    assert found is not None
+    sizes = dict(item.split(": ") for item in found.group(1).split(", "))
+    assert int(sizes["en"]) > 50 and set(sizes) == set(Catalogue.default().locales)
 
 
 # -- files ------------------------------------------------------------------------------------
@@ -718,3 +798,50 @@ def test_format_reference_documents_every_field() -> None:
             assert f"`{field.name}`" in doc, field.name
     for fault in Fault:
         assert f"`{fault.value}`" in doc
+
+
+# -- the page's own words ------------------------------------------------------------------------
+
+
+def test_labels_fall_back_label_by_label_to_english() -> None:
+    catalogue = Catalogue.default().extend({"labels": {"try_again": "Försök igen"}}, locale="sv")
+    labels = catalogue.labels("sv-FI")
+    assert labels["try_again"] == "Försök igen"
+    assert labels["home"] == Catalogue.default().labels()["home"] == "Go to the home page"
+    assert set(labels) == set(Catalogue.default().labels())
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ({"tryagain": "x"}, "'tryagain': unknown label"),
+        ({"try_again": ""}, "'try_again': expected a non-empty string"),
+        ({"try_again": ["x"]}, "'try_again': expected a non-empty string"),
+        ({"try_again": "Retry in {time}"}, "unknown placeholder"),
+        ({"retry_wait": "Retry after {when}"}, r"may use: \{duration\}, \{time\}"),
+        ({"retry_wait": "Retry after {time"}, "write {{ for a brace"),
+        ({"retry_wait": "Retry after {time:>9}"}, r"a name in braces, such as \{time\}"),
+        ({"retry_wait": "Retry after {time!r}"}, "without a format or conversion"),
+        ("words", "expected a table of words"),
+    ],
+    ids=[
+        "unknown",
+        "empty",
+        "list",
+        "placeholder",
+        "wrong-placeholder",
+        "brace",
+        "format-spec",
+        "conversion",
+        "not-a-table",
+    ],
+)
+def test_bad_labels_fail_when_loaded(labels: object, message: str) -> None:
+    with pytest.raises(CatalogueError, match=message):
+        Catalogue.default().extend({"labels": labels}, locale="sv")  # type: ignore[dict-item]
+
+
+def test_the_english_file_gives_every_label() -> None:
+    from friendly_errors._loader import LABEL_PLACEHOLDERS
+
+    assert set(Catalogue.default().labels("en")) == set(LABEL_PLACEHOLDERS)

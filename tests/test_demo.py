@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from friendly_errors import Catalogue
 from friendly_errors.cli import main
 from friendly_errors.demo import DemoApp
 from test_server import running, start_subprocess, stop_subprocess
@@ -57,6 +58,7 @@ async def test_index_links_to_every_example(app: DemoApp) -> None:
         "/maintenance/",
         "/maintenance/?accept=json",
         "/maintenance/?accept=text",
+        "/status/502?accept=markdown",
     }
     assert expected <= links
     assert "curl -i -H 'Accept: application/json' http://127.0.0.1:8000/status/502" in (
@@ -111,6 +113,17 @@ async def test_index_links_to_every_example(app: DemoApp) -> None:
             "/detail?accept=json", {}, 503, "application/json", "nightly import", id="app-detail"
         ),
         pytest.param(
+            "/detail?accept=markdown",
+            {"accept": "text/html"},
+            503,
+            "text/markdown",
+            "> The nightly import is rebuilding the reports table",
+            id="app-detail-markdown",
+        ),
+        pytest.param(
+            "/status/502?accept=md", {}, 502, "text/markdown", "# 502 Bad Gateway", id="md"
+        ),
+        pytest.param(
             "/custom/status/502",
             {"accept": "text/html"},
             502,
@@ -160,6 +173,42 @@ async def test_the_maintenance_page(app: DemoApp) -> None:
     assert (problem["maintenance"], problem["retry_after"]) == (True, 1800)
     # Only the pages under /maintenance/ are closed.
     assert (await fetch(app, "/")).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_the_index_switches_the_language_of_every_example(app: DemoApp) -> None:
+    index = await fetch(app, "/")
+    for tag in Catalogue.default().locales:
+        assert f'<a href="/?lang={tag}" lang="{tag}" hreflang="{tag}"' in index.text
+    assert 'hreflang="en" aria-current="true"' in index.text
+    japanese = await fetch(app, "/?lang=ja")
+    assert 'hreflang="ja" aria-current="true">日本語</a>' in japanese.text
+    links = set(re.findall(r'href="([^"]+)"', japanese.text))
+    assert {"/status/503?lang=ja", "/status/502?accept=json&amp;lang=ja", "/exception?lang=ja"} <= (
+        links
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("path", "lang", "start"),
+    [
+        ("/status/503?lang=ja", "ja", '<html lang="ja">'),
+        ("/status/502?lang=ar", "ar", '<html lang="ar" dir="rtl">'),
+        ("/status/504?accept=json&lang=de", "de", "{"),
+        ("/status/503?lang=zh-CN", "zh-Hans", '<html lang="zh-Hans">'),
+        ("/status/503?lang=ja%0d%0aX-Evil:%201", "en", '<html lang="en">'),
+        ("/status/503?lang=", "en", '<html lang="en">'),
+    ],
+    ids=["ja", "ar", "json-de", "zh-CN", "header-injection", "empty"],
+)
+async def test_lang_stands_in_for_accept_language(
+    app: DemoApp, path: str, lang: str, start: str
+) -> None:
+    response = await fetch(app, path, {"accept": "text/html", "accept-language": "en"})
+    assert response.headers["content-language"] == lang
+    assert "x-evil" not in response.headers
+    assert start in response.text[:200]
 
 
 @pytest.mark.anyio

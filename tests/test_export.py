@@ -22,7 +22,7 @@ from friendly_errors.export import (
 )
 from friendly_errors.negotiation import Format
 
-ALL_FORMATS = (Format.HTML, Format.JSON, Format.TEXT, Format.XML)
+ALL_FORMATS = (Format.HTML, Format.JSON, Format.TEXT, Format.XML, Format.MARKDOWN)
 
 
 @pytest.fixture
@@ -51,15 +51,16 @@ def test_every_code_format_and_language_is_written(tmp_path: Path, french: Catal
     )
     assert isinstance(result, ExportResult)
     assert result.directory == target
-    assert result.pages == 4 * 4 * 2
+    assert result.pages == 4 * 5 * 2
     assert result.warnings == ()
     for locale in ("en", "fr"):
         for code in (404, 502, 504, 520):
-            for ext in ("html", "json", "txt", "xml"):
+            for ext in ("html", "json", "txt", "xml", "md"):
                 assert (target / "pages" / locale / f"{code}.{ext}").is_file()
     assert json.loads((target / "pages/en/520.json").read_text())["status"] == 520
     assert "Mauvaise passerelle" in (target / "pages/fr/502.txt").read_text()
     assert "Bad Gateway" in (target / "pages/en/502.txt").read_text()
+    assert (target / "pages/fr/502.md").read_text().startswith("# 502 Mauvaise passerelle\n")
     for name in result.files:
         assert (target / name).is_file()
     assert leftovers(tmp_path) == []
@@ -73,6 +74,13 @@ def test_pages_carry_placeholders_not_request_data(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "out/pages/en/502.json").read_text())["request_id"] == (
         STATIC_REQUEST_ID
     )
+
+
+def test_markdown_pages_carry_the_placeholders_where_nginx_finds_them(tmp_path: Path) -> None:
+    export(tmp_path / "out", codes=[502], formats=[Format.MARKDOWN])
+    page = (tmp_path / "out/pages/en/502.md").read_text()
+    assert f"- Request ID: `{STATIC_REQUEST_ID}`\n" in page
+    assert "- Time (UTC): `1970-01-01T00:00:00Z`\n" in page
 
 
 def test_options_shape_the_pages(tmp_path: Path) -> None:
@@ -211,6 +219,19 @@ def test_nginx_snippets(tmp_path: Path, french: Catalogue) -> None:
     assert f'alias "{tmp_path}/out/pages/";' in server
     assert "charset_types application/problem+json;" in server
     assert f'sub_filter "{STATIC_REQUEST_ID}" $request_id;' in server
+
+
+def test_nginx_gives_markdown_to_the_clients_that_name_it(tmp_path: Path) -> None:
+    export(tmp_path / "out", codes=[502], formats=[Format.HTML, Format.TEXT, Format.MARKDOWN])
+    http = (tmp_path / "out/nginx/http.conf").read_text()
+    # nginx takes the first regex that matches: agents list text/markdown, often before text/html.
+    assert http.index('"~*text/markdown" md;') < http.index('"~*text/html" html;')
+    server = (tmp_path / "out/nginx/server.conf").read_text()
+    assert "text/markdown md;" in server
+    assert "charset_types text/plain text/markdown;" in server
+    apache = (tmp_path / "out/apache.conf").read_text()
+    assert "AddType text/markdown .md" in apache and "AddCharset utf-8" in apache
+    assert ".md" in apache.split("AddCharset utf-8")[1].split("\n")[0]
 
 
 def test_nginx_without_html_defaults_to_the_first_format(tmp_path: Path) -> None:
@@ -390,7 +411,7 @@ def test_an_interrupted_export_cleans_up(tmp_path: Path, monkeypatch: pytest.Mon
         pytest.param({"codes": []}, "no status codes to export", id="no-codes"),
         pytest.param({"codes": [502], "formats": []}, "formats must name", id="no-formats"),
         pytest.param({"codes": [502], "formats": ["html"]}, "formats must name", id="str-format"),
-        pytest.param({"codes": [502], "locales": ["fr"]}, "no entries in 'fr'", id="locale"),
+        pytest.param({"codes": [502], "locales": ["sv"]}, "no entries in 'sv'", id="locale"),
         pytest.param({"codes": [502], "locales": []}, "no languages to export", id="no-locales"),
     ],
 )
@@ -404,6 +425,14 @@ def test_locales_are_normalised_and_deduplicated(tmp_path: Path, french: Catalog
     result = export(tmp_path / "out", codes=[502], locales=["FR", "fr", "en"], catalogue=french)
     assert result.pages == 6
     assert "default fr;" in (tmp_path / "out/nginx/http.conf").read_text()
+
+
+def test_locales_are_spelled_as_the_catalogue_spells_them(tmp_path: Path) -> None:
+    result = export(tmp_path / "out", codes=[503], locales=["pt_br", "zh-hans", "ar"])
+    assert result.pages == 9
+    assert sorted(p.name for p in (tmp_path / "out/pages").iterdir()) == ["ar", "pt-BR", "zh-Hans"]
+    page = (tmp_path / "out/pages/ar/503.html").read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in page
 
 
 @pytest.mark.parametrize(
@@ -459,6 +488,24 @@ def test_export_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     # A class means the catalogue's codes, not all hundred numbers.
     assert not (tmp_path / "out/pages/en/537.html").exists()
     assert "Acme" in (tmp_path / "out/pages/en/502.txt").read_text()
+
+
+@pytest.mark.parametrize("name", ["md", "markdown"])
+def test_export_command_writes_markdown(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    code, out, err = run_cli(
+        capsys,
+        "export",
+        str(tmp_path / "out"),
+        "--codes",
+        "502",
+        "--formats",
+        f"html,json,txt,{name}",
+    )
+    assert code == 0, err
+    assert out.startswith("Wrote 4 pages")
+    assert (tmp_path / "out/pages/en/502.md").read_text().startswith("# 502 Bad Gateway\n")
 
 
 def test_export_command_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -540,7 +587,7 @@ def test_export_command_prints_warnings(capsys: pytest.CaptureFixture[str], tmp_
         pytest.param(["--codes", "504-502"], "'504-502' is an empty range", id="codes-range"),
         pytest.param(["--formats", "pdf"], "--formats: 'pdf' is not a format", id="formats"),
         pytest.param(["--formats", ","], "--formats: name at least one format", id="no-formats"),
-        pytest.param(["--locales", "de"], "the catalogue has no entries in 'de'", id="locales"),
+        pytest.param(["--locales", "sv"], "the catalogue has no entries in 'sv'", id="locales"),
         pytest.param(
             ["--template-dir", "/nonexistent"], "--template-dir: '/nonexistent' is not", id="tdir"
         ),

@@ -82,6 +82,17 @@ def make(request: pytest.FixtureRequest) -> Callable[..., Fetch]:
         pytest.param("/502.html", {"accept": "application/json"}, "text/html", "<h1>", id="html"),
         pytest.param("/502.json", {}, "application/problem+json", '"status":502', id="json"),
         pytest.param("/502.txt", {}, "text/plain", "502 Bad Gateway", id="txt"),
+        pytest.param("/502.md", {}, "text/markdown", "# 502 Bad Gateway\n", id="md"),
+        pytest.param(
+            "/502", {"accept": "text/markdown"}, "text/markdown", "# 502", id="negotiated-md"
+        ),
+        pytest.param(
+            "/503.md?detail=%5Bx%5D(javascript%3Ay)",
+            {},
+            "text/markdown",
+            "> \\[x\\](javascript:y)",
+            id="md-detail",
+        ),
         pytest.param("/502.xml?lang=fr", {}, "application/problem+xml", "<status>", id="xml-lang"),
         pytest.param("/418.txt", {}, "text/plain", "418", id="teapot"),
         pytest.param("/599.txt", {}, "text/plain", "599", id="unofficial"),
@@ -113,11 +124,12 @@ def test_index_lists_every_code_with_every_format(make: Callable[..., Fetch]) ->
     codes = Catalogue.default().codes()
     for code in codes:
         assert f'href="/{code}"' in reply.text
-    for ext in ("html", "json", "txt", "xml"):
+    for ext in ("html", "json", "txt", "xml", "md"):
         assert f'href="/502.{ext}?lang=en"' in reply.text
     # 1xx, 204 and 304 cannot carry a page, so no format links for them.
     assert 'href="/204.html' not in reply.text
-    assert f"{len(codes)} codes in 1 language" in reply.text
+    languages = len(Catalogue.default().locales)
+    assert f"{len(codes)} codes in {languages} language" in reply.text
 
 
 def test_languages_of_the_catalogue_are_offered(make: Callable[..., Fetch]) -> None:

@@ -5,19 +5,25 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import types
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import django.conf
+import django.core.asgi
 import django.core.wsgi
 import pytest
 from flask import Flask
 
+from friendly_errors.asgi import FriendlyErrorsMiddleware
 from friendly_errors.integrations import django as django_integration
 from friendly_errors.integrations.flask import init_app
 from friendly_errors.wsgi import FriendlyErrorsWSGIMiddleware
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from friendly_errors._types import Receive, Scope, Send
 
 
 # -- Flask ---------------------------------------------------------------------------------------
@@ -84,6 +90,35 @@ def test_get_wsgi_application_without_django_says_what_to_install(
     monkeypatch.setitem(sys.modules, "django.core.wsgi", None)
     with pytest.raises(ImportError, match=r"friendly-http-errors\[django\]"):
         django_integration.get_wsgi_application()
+
+
+def test_get_asgi_application_wraps_djangos_asgi_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    monkeypatch.setattr(django.core.asgi, "get_asgi_application", lambda: handler)
+    application = django_integration.get_asgi_application(intercept=[502], site_name="Shop")
+    assert isinstance(application, FriendlyErrorsMiddleware)
+    assert application.app is handler
+    assert application.handler.intercepts(502)
+    assert not application.handler.intercepts(500)
+
+
+def test_get_asgi_application_checks_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    monkeypatch.setattr(django.core.asgi, "get_asgi_application", lambda: handler)
+    with pytest.raises(TypeError, match="debug must be True or False"):
+        django_integration.get_asgi_application(debug="no")
+
+
+def test_get_asgi_application_without_django_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "django.core.asgi", None)
+    with pytest.raises(ImportError, match=r"friendly-http-errors\[django\]"):
+        django_integration.get_asgi_application()
 
 
 # -- optional stays optional ---------------------------------------------------------------------
@@ -170,11 +205,10 @@ def test_django_debug_propagate_exceptions_lets_them_out(
         raise LookupError("from Django's handler")
 
     monkeypatch.setattr(django.core.wsgi, "get_wsgi_application", lambda: handler)
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure()
-    monkeypatch.setattr(settings, "DEBUG_PROPAGATE_EXCEPTIONS", propagate)
+    # Django's settings are process-wide: stand-in settings keep other tests' Django setups intact.
+    monkeypatch.setattr(
+        django.conf, "settings", types.SimpleNamespace(DEBUG_PROPAGATE_EXCEPTIONS=propagate)
+    )
     application = django_integration.get_wsgi_application()
     environ: WSGIEnvironment = {
         "REQUEST_METHOD": "GET",

@@ -183,7 +183,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     export(
         target,
         codes=[404, 500, 502, 503, 504],
-        formats=[Format.HTML, Format.JSON, Format.TEXT],
+        formats=[Format.HTML, Format.JSON, Format.TEXT, Format.MARKDOWN],
         locales=["en", "fr"],
         catalogue=french,
     )
@@ -227,6 +227,12 @@ def static_proxy(
             id="axios",
         ),
         pytest.param({"accept": "text/plain"}, "text/plain", "502 Bad Gateway\n===", id="text"),
+        pytest.param(
+            {"accept": "text/markdown, text/html, */*"},
+            "text/markdown",
+            "# 502 Bad Gateway\n",
+            id="agent",
+        ),
     ],
 )
 def test_closed_upstream_gets_the_exported_502(

@@ -139,6 +139,7 @@ HTML = {"Accept": "text/html"}
 JSON = {"Accept": "application/json"}
 TEXT = {"Accept": "text/plain"}
 XML = {"Accept": "application/xml"}
+MARKDOWN = {"Accept": "text/markdown, text/html"}
 
 CASES = [
     pytest.param(Behaviour(200), "GET", HTML, {}, id="200-passes"),
@@ -147,7 +148,13 @@ CASES = [
     *(
         pytest.param(Behaviour(code, b"<p>x</p>", "text/html"), "GET", accept, {}, id=f"{code}-{n}")
         for code in (500, 502, 503, 504, 524, 599)
-        for n, accept in (("html", HTML), ("json", JSON), ("text", TEXT), ("xml", XML))
+        for n, accept in (
+            ("html", HTML),
+            ("json", JSON),
+            ("text", TEXT),
+            ("xml", XML),
+            ("markdown", MARKDOWN),
+        )
     ),
     pytest.param(
         Behaviour(503, b"Back at 10:00", headers=(("Retry-After", "120"),)),
@@ -198,6 +205,14 @@ CASES = [
     ),
     pytest.param(Behaviour(503, b"x"), "HEAD", HTML, {}, id="head-html"),
     pytest.param(Behaviour(503, b"x"), "HEAD", JSON, {}, id="head-json"),
+    pytest.param(Behaviour(503, b"x", "text/html"), "HEAD", MARKDOWN, {}, id="head-markdown"),
+    pytest.param(
+        Behaviour(503, b"Back at 10:00", headers=(("Retry-After", "120"),)),
+        "GET",
+        MARKDOWN,
+        {"site_name": "Parity & Co", "home_url": "/"},
+        id="503-markdown-detail-retry-after",
+    ),
     pytest.param(Behaviour(503, b"x"), "POST", HTML, {}, id="post"),
     pytest.param(
         Behaviour(503, b"x"),

@@ -19,17 +19,22 @@ import jinja2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from markupsafe import escape
 
+from friendly_errors import _text
 from friendly_errors.catalogue import Catalogue
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import BUILTIN_TEMPLATE, RenderedError, Renderer, RequestInfo
 
+DATA = Path(__file__).parent / "data"
 CHROME_ACCEPT = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
     "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
 )
 NS = "{urn:ietf:rfc:7807}"
 NOW = datetime(2026, 5, 9, 7, 35, 25, tzinfo=timezone.utc)
+MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8; variant=CommonMark"
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +106,21 @@ def test_request_and_response_values_stay_frozen_and_replaceable() -> None:
         ("text/plain", Format.TEXT, "text/plain; charset=utf-8"),
         ("application/problem+xml", Format.XML, "application/problem+xml; charset=utf-8"),
         ("application/xml", Format.XML, "application/xml; charset=utf-8"),
+        ("text/markdown, text/html", Format.MARKDOWN, MARKDOWN_CONTENT_TYPE),
         ("image/png", Format.HTML, "text/html; charset=utf-8"),
         (None, Format.HTML, "text/html; charset=utf-8"),
     ],
-    ids=["browser", "problem-json", "json", "text", "problem-xml", "xml", "unacceptable", "none"],
+    ids=[
+        "browser",
+        "problem-json",
+        "json",
+        "text",
+        "problem-xml",
+        "xml",
+        "markdown",
+        "unacceptable",
+        "none",
+    ],
 )
 def test_negotiated_format_and_content_type(
     renderer: Renderer, accept: str | None, fmt: Format, content_type: str
@@ -121,9 +137,10 @@ def test_negotiated_format_and_content_type(
     [
         ({"response_content_type": "application/json"}, Format.JSON),
         ({"response_content_type": "text/plain; charset=utf-8"}, Format.TEXT),
+        ({"response_content_type": "text/markdown"}, Format.MARKDOWN),
         ({"headers": {"x_requested_with": "XMLHttpRequest"}}, Format.JSON),
     ],
-    ids=["replaced-json", "replaced-text", "xhr"],
+    ids=["replaced-json", "replaced-text", "replaced-markdown", "xhr"],
 )
 def test_no_preference_follows_the_replaced_response(
     renderer: Renderer, kwargs: dict[str, Any], fmt: Format
@@ -142,6 +159,7 @@ ACCEPTS = {
     "json": "application/problem+json",
     "text": "text/plain",
     "xml": "application/problem+xml",
+    "markdown": "text/markdown",
 }
 
 
@@ -157,10 +175,8 @@ def test_every_error_carries_the_framing_headers(
     assert header(rendered, "Vary") == "Accept, Accept-Language"
     assert header(rendered, "X-Content-Type-Options") == "nosniff"
     assert header(rendered, "Content-Language") == "en"
-    assert header(
-        rendered,
-        "Content-Type",
-    ).endswith("; charset=utf-8")  # type: ignore[union-attr]
+    content_type = header(rendered, "Content-Type") or ""
+    assert content_type.split("; ")[:2] == [rendered.media_type, "charset=utf-8"]
     html = rendered.format is Format.HTML
     assert (header(rendered, "Content-Security-Policy") is not None) is html
     assert (header(rendered, "Referrer-Policy") == "no-referrer") is html
@@ -253,9 +269,16 @@ def test_page_contents(renderer: Renderer) -> None:
 
 def test_every_catalogued_page_stays_under_20_kb() -> None:
     r = Renderer(site_name="Example Shop", home_url="/", contact_url="mailto:help@shop.example")
-    for status in Catalogue.default().codes():
-        rendered = render(r, status, detail="The payment service did not answer.", retry_after=60)
-        assert len(rendered.body) < 20_000 or status < 200, status
+    for lang in Catalogue.default().locales:
+        for status in Catalogue.default().codes():
+            rendered = render(
+                r,
+                status,
+                detail="The payment service did not answer.",
+                retry_after=60,
+                headers={"accept_language": lang},
+            )
+            assert len(rendered.body) < 20_000 or status < 200, (lang, status)
 
 
 @pytest.mark.parametrize(
@@ -365,6 +388,8 @@ def test_spec_links_only_to_web_urls() -> None:
     )
     body = text_of(render(Renderer(catalogue=catalogue), 590))
     assert "javascript:" not in body and "Defined in</span> Somewhere." in body
+    markdown = text_of(render(Renderer(catalogue=catalogue), 590, accept="text/markdown"))
+    assert "javascript:" not in markdown and "\nDefined in Somewhere.\n" in markdown
 
 
 @pytest.mark.parametrize(
@@ -573,12 +598,43 @@ def test_template_precedence(tmp_path: Path, files: list[str], status: int, used
         assert body == f"<p>{used} {status}</p>"
 
 
+@pytest.mark.parametrize(
+    ("files", "status", "used"),
+    [
+        (["524.md", "5xx.md", "error.md"], 524, "524.md"),
+        (["5xx.md", "error.md"], 524, "5xx.md"),
+        (["error.md"], 524, "error.md"),
+        (["524.html", "524.txt", "5xx.html"], 524, "built-in"),
+        (["5xx.md"], 404, "built-in"),
+    ],
+    ids=["code", "class", "error", "other-formats", "other-class"],
+)
+def test_markdown_template_precedence(
+    tmp_path: Path, files: list[str], status: int, used: str
+) -> None:
+    for name in files:
+        write(tmp_path, name, f"{name} {{{{ status }}}}")
+    rendered = render(Renderer(template_dirs=[tmp_path]), status, accept="text/markdown")
+    assert rendered.format is Format.MARKDOWN
+    assert header(rendered, "Content-Type") == MARKDOWN_CONTENT_TYPE
+    if used == "built-in":
+        assert text_of(rendered).startswith(f"# {status} ")
+    else:
+        assert text_of(rendered) == f"{used} {status}"
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "text/markdown"])
 @pytest.mark.parametrize("status", [404, 503], ids=str)
-def test_html_only_template_dirs_keep_the_built_in_text(tmp_path: Path, status: int) -> None:
+def test_html_only_template_dirs_keep_the_built_in_text(
+    tmp_path: Path, status: int, accept: str
+) -> None:
     write(tmp_path, "5xx.html", "<p>custom</p>")
-    rendered = render(Renderer(template_dirs=[tmp_path]), status, accept="text/plain")
-    assert rendered.format is Format.TEXT
-    assert text_of(rendered).startswith(f"{status} {http.HTTPStatus(status).phrase}\n===")
+    rendered = render(Renderer(template_dirs=[tmp_path]), status, accept=accept)
+    title = f"{status} {http.HTTPStatus(status).phrase}"
+    if rendered.format is Format.TEXT:
+        assert text_of(rendered).startswith(f"{title}\n===")
+    else:
+        assert text_of(rendered).startswith(f"# {title}\n")
 
 
 def test_first_template_dir_wins(tmp_path: Path) -> None:
@@ -670,10 +726,45 @@ def test_user_text_template_is_used_and_autoescaped(tmp_path: Path) -> None:
     assert header(rendered, "Content-Security-Policy") is None
 
 
-def test_template_context_contract(tmp_path: Path) -> None:
+def test_user_markdown_template_escapes_for_markdown(tmp_path: Path) -> None:
+    """What a Markdown template prints is literal Markdown, unless it asks for code or marks it safe:
+    HTML autoescaping would leave a link a link and print every apostrophe as &#39;."""
+    write(
+        tmp_path,
+        "5xx.md",
+        "# {{ title }}\n\n{{ detail }}\n\nID {{ request_id|code_span }}\n\n"
+        "{{ traceback|code_block }}\n{{ '**kept**'|safe }}\n",
+    )
+    r = Renderer(template_dirs=[tmp_path])
+    detail = "it's [x](javascript:alert(1)) <b>\n# not a heading"
+    for _ in range(2):  # user templates are never memoized: both renders are full
+        rendered = render(
+            r, 503, accept="text/markdown", detail=detail, request_id="a`b", traceback="```"
+        )
+        assert text_of(rendered) == (
+            f"# {Catalogue.default().get(503).title}\n\n"
+            "it's \\[x\\](javascript:alert(1)) &lt;b>\n\\# not a heading\n\n"
+            "ID ``a`b``\n\n````text\n```\n````\n**kept**"
+        )
+        assert header(rendered, "Content-Security-Policy") is None
+    assert len(r.memo) == 0
+
+
+def test_markdown_filters_belong_to_markdown_templates(tmp_path: Path) -> None:
+    write(tmp_path, "error.md", '{% include "part.md" %}')
+    write(tmp_path, "part.md", "{{ request_id|code_span }}")
+    assert render(Renderer(template_dirs=[tmp_path]), accept="text/markdown").body == b"`req-1`"
+    write(tmp_path, "error.html", "{{ request_id|code_span }}")
+    with pytest.raises(ValueError, match=r"error\.html, line 1: No filter named 'code_span'"):
+        Renderer(template_dirs=[tmp_path])
+
+
+@pytest.mark.parametrize("ext", ["html", "md"])
+def test_template_context_contract(tmp_path: Path, ext: str) -> None:
     """Every documented name is present with its documented type (docs/templates.md)."""
     names: dict[str, type | tuple[type, ...]] = {
-        "format": str, "lang": str, "labels": Mapping, "label_lang_attr": str, "status": int,
+        "format": str, "lang": str, "dir": str, "labels": Mapping, "label_lang_attr": str,
+        "status": int,
         "status_class": str, "title": str, "summary": str, "description": str, "fault": str,
         "fault_caption": str, "route": tuple, "causes": tuple, "visitor_fixes": tuple,
         "developer_fixes": tuple, "other_meanings": tuple, "spec": str, "spec_url": str,
@@ -684,18 +775,21 @@ def test_template_context_contract(tmp_path: Path) -> None:
         "traceback": (str, type(None)), "retry_after": (int, type(None)), "retry_text": str,
         "can_retry": bool, "support_text": str,
     }  # fmt: skip
-    write(tmp_path, "error.html", "{{ info.code }}")
+    write(tmp_path, f"error.{ext}", "{{ info.code }}")
     r = Renderer(template_dirs=[tmp_path])
     seen: dict[str, Any] = {}
-    original = r._env.get_template("error.html").render
+    env = r._markdown_env if ext == "md" else r._env
+    original = env.get_template(f"error.{ext}").render
 
     def spy(values: dict[str, Any]) -> str:
         seen.update(values)
         return original(values)
 
-    r._env.get_template("error.html").render = spy  # type: ignore[method-assign]
-    assert render(r, 502).body == b"502"
+    env.get_template(f"error.{ext}").render = spy  # type: ignore[method-assign]
+    accept = "text/markdown" if ext == "md" else CHROME_ACCEPT
+    assert render(r, 502, accept=accept).body == b"502"
     assert set(seen) == set(names) | {"info"}
+    assert seen["format"] == ("markdown" if ext == "md" else "html")
     for name, kind in names.items():
         assert isinstance(seen[name], kind), name
     step = seen["route"][0]
@@ -712,8 +806,9 @@ def test_template_context_contract(tmp_path: Path) -> None:
         ("{{ nothing.method() }}", CHROME_ACCEPT, Format.HTML),
         ("{{ info.no_such_field }}", CHROME_ACCEPT, Format.HTML),
         ("{{ 1/0 }}", "text/plain", Format.TEXT),
+        ("{{ 1/0 }}", "text/markdown", Format.MARKDOWN),
     ],
-    ids=["division", "undefined-call", "undefined-attribute", "text"],
+    ids=["division", "undefined-call", "undefined-attribute", "text", "markdown"],
 )
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_failing_user_template_serves_the_fallback_and_logs_once(
@@ -724,8 +819,8 @@ def test_failing_user_template_serves_the_fallback_and_logs_once(
     fmt: Format,
     method: str,
 ) -> None:
-    write(tmp_path, "error.html", source)
-    write(tmp_path, "error.txt", source)
+    for ext in ("html", "txt", "md"):
+        write(tmp_path, f"error.{ext}", source)
     r = Renderer(template_dirs=[tmp_path])
     with caplog.at_level(logging.ERROR, logger="friendly_errors"):
         rendered = render(r, 503, accept=accept, method=method)
@@ -759,9 +854,13 @@ class Unprintable:
         ),
         ("application/xml", lambda b: ET.fromstring(b).findtext(NS + "status") == "502"),
         ("text/plain", lambda b: b.startswith(b"502 Bad Gateway\n")),
+        (
+            "text/markdown",
+            lambda b: b == b"# 502 Bad Gateway\n\nThe full error page could not be shown.\n",
+        ),
         (CHROME_ACCEPT, lambda b: b"<h1>502 Bad Gateway</h1>" in b),
     ],
-    ids=["json", "xml", "text", "html"],
+    ids=["json", "xml", "text", "markdown", "html"],
 )
 def test_fallback_for_every_format(
     caplog: pytest.LogCaptureFixture, accept: str, check: Any
@@ -771,7 +870,9 @@ def test_fallback_for_every_format(
     with caplog.at_level(logging.ERROR, logger="friendly_errors"):
         rendered = render(r, 502, accept=accept, detail=Unprintable())
     assert check(rendered.body)
+    assert rendered.fallback
     assert header(rendered, "Content-Length") == str(len(rendered.body))
+    assert header(rendered, "Content-Type") == render(r, 502, accept=accept).headers[0][1]
     assert len(caplog.records) == 1
 
 
@@ -879,6 +980,7 @@ def test_bad_options_fail_at_construction(
         ({"error.html": "{% if %}"}, "error.html, line 1"),
         ({"5xx.html": "ok\n{{ x | no_such_filter }}"}, "5xx.html, line 2: No filter named"),
         ({"404.txt": "{% block a %}"}, "404.txt, line 1"),
+        ({"5xx.md": "{{ x|code_span }}\n{% for %}"}, "5xx.md, line 2"),
         ({"error.html": '{% extends "base.html" %}'}, "template 'base.html' not found"),
         (
             {"error.html": '{% include "part.html" %}', "part.html": "{% endif %}"},
@@ -886,7 +988,15 @@ def test_bad_options_fail_at_construction(
         ),
         ({"friendly_errors/error.html": "{{"}, "friendly_errors/error.html, line 1"),
     ],
-    ids=["syntax", "filter", "text", "missing-parent", "broken-partial", "builtin-override"],
+    ids=[
+        "syntax",
+        "filter",
+        "text",
+        "markdown",
+        "missing-parent",
+        "broken-partial",
+        "builtin-override",
+    ],
 )
 def test_broken_user_templates_fail_at_construction_naming_the_file(
     tmp_path: Path, files: dict[str, str], message: str
@@ -949,7 +1059,7 @@ def french() -> Renderer:
     ("accept_language", "lang"),
     [
         ("fr-CH, fr;q=0.9, en;q=0.8", "fr"),
-        ("de, en;q=0.5", "en"),
+        ("sv, en;q=0.5", "en"),
         ("fr;q=0, en", "en"),
         (";;;q=abc,,\x00", "en"),
     ],
@@ -966,20 +1076,48 @@ def test_french_page(french: Renderer) -> None:
     body = text_of(rendered)
     assert '<html lang="fr">' in body
     assert "Service indisponible" in body and "l&#39;instant" in body
-    # The built-in labels are English, and say so to screen readers.
-    assert '<h2 id="what-happened" lang="en">What happened</h2>' in body
+    # The page's own words are French too, so nothing on it is marked as English.
+    what_happened = Catalogue.default().labels("fr")["what_happened"]
+    assert f'<h2 id="what-happened">{escape(what_happened)}</h2>' in body
+    assert ' lang="en"' not in body
     problem = json.loads(
         render(french, 503, accept="application/json", headers={"accept_language": "fr"}).body
     )
     assert problem["title"] == "Service indisponible"
 
 
+def test_a_language_without_words_of_its_own_marks_them_english() -> None:
+    """Entries in Swedish but no [labels]: the headings are English, and say so (WCAG 3.1.2)."""
+    catalogue = Catalogue.default().extend(
+        {503: {"title": "Tjänsten är otillgänglig"}}, locale="sv"
+    )
+    body = text_of(render(Renderer(catalogue=catalogue), 503, headers={"accept_language": "sv"}))
+    assert '<html lang="sv">' in body
+    assert '<h2 id="what-happened" lang="en">What happened</h2>' in body
+
+
+def test_a_language_is_one_file_and_one_word_can_be_overridden(tmp_path: Path) -> None:
+    """docs/translating.md: a file adds a language; a [labels] table changes any word of any."""
+    (tmp_path / "words.toml").write_text(
+        'locale = "ja"\n[labels]\nwhat_happened = "発生した問題"\n', encoding="utf-8"
+    )
+    catalogue = Catalogue.default().extend(DATA / "sv.toml").extend(tmp_path / "words.toml")
+    r = Renderer(catalogue=catalogue)
+    swedish = text_of(render(r, 503, headers={"accept_language": "sv-FI"}))
+    assert '<html lang="sv">' in swedish and "Tjänsten är inte tillgänglig" in swedish
+    assert '<h2 id="what-happened">Vad hände</h2>' in swedish
+    assert "What you can do" in swedish, "words it does not give fall back to English"
+    japanese = text_of(render(r, 503, headers={"accept_language": "ja"}))
+    assert '<h2 id="what-happened">発生した問題</h2>' in japanese
+    assert Catalogue.default().labels("ja")["what_you_can_do"] in japanese
+
+
 def test_content_language_says_what_the_text_is_in(french: Renderer) -> None:
-    """French is negotiated, but 502 has no French text: the page is English and says so."""
+    """French is negotiated, but 418 has no French text: the page is English and says so."""
     for accept in ACCEPTS.values():
-        rendered = render(french, 502, accept=accept, headers={"accept_language": "fr"})
+        rendered = render(french, 418, accept=accept, headers={"accept_language": "fr"})
         assert header(rendered, "Content-Language") == "en"
-    assert '<html lang="en">' in text_of(render(french, 502, headers={"accept_language": "fr"}))
+    assert '<html lang="en">' in text_of(render(french, 418, headers={"accept_language": "fr"}))
     assert (
         header(render(french, 503, headers={"accept_language": "fr"}), "Content-Language") == "fr"
     )
@@ -993,6 +1131,166 @@ def test_locales_that_cannot_be_headers_are_never_negotiated() -> None:
     catalogue = Catalogue.default().extend({503: {"title": "x"}}, locale="e\nvil")
     rendered = render(Renderer(catalogue=catalogue), 503, headers={"accept_language": "e\nvil"})
     assert header(rendered, "Content-Language") == "en"
+
+
+#: Every built-in language but English (issue #12).
+TRANSLATED = Catalogue.default().locales[1:]
+
+
+@pytest.mark.parametrize("status", [404, 500, 503, 524], ids=str)
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_language_renders_in_every_format(renderer: Renderer, lang: str, status: int) -> None:
+    info = Catalogue.default().get(status, lang)
+    labels = Catalogue.default().labels(lang)
+    assert info.locale == lang
+    for fmt, accept in ACCEPTS.items():
+        rendered = render(renderer, status, accept, headers={"accept_language": lang})
+        assert header(rendered, "Content-Language") == lang, fmt
+        assert "Accept-Language" in (header(rendered, "Vary") or "")
+        body = text_of(rendered)
+        if fmt == "json":
+            problem = json.loads(body)
+            assert (problem["title"], problem["detail"]) == (info.title, info.summary)
+            # Member names are RFC 9457's, in every language.
+            assert {"type", "title", "status", "detail"} <= set(problem)
+        elif fmt == "xml":
+            assert ET.fromstring(rendered.body).findtext(NS + "title") == info.title
+        elif fmt == "text":
+            for key in ("what_happened", "what_you_can_do", "support", "route"):
+                assert labels[key] in body, key
+            assert f"{labels['request_id']}:" in body and info.title in body
+        elif fmt == "markdown":
+            assert body.startswith(f"# {status} ")
+            for key in ("what_happened", "what_you_can_do", "support", "route"):
+                assert f"\n## {labels[key]}\n" in body, key
+        else:
+            assert f'<html lang="{lang}"' in body
+            assert ' lang="en"' not in body, "no English on the page to mark"
+            for key in ("what_happened", "what_you_can_do", "support", "support_hint", "error"):
+                assert str(escape(labels[key])) in body, key
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_a_page_runs_in_its_languages_direction(renderer: Renderer, lang: str) -> None:
+    body = text_of(render(renderer, 503, headers={"accept_language": lang}))
+    html_tag = body.splitlines()[1]
+    direction = ' dir="rtl"' if lang == "ar" else ""
+    assert html_tag == f'<html lang="{lang}"{direction}>'
+
+
+@pytest.mark.parametrize("status", [400, 404, 413, 429, 451, 500, 502, 503, 520, 524, 530, 599])
+@pytest.mark.parametrize("lang", [lang for lang in TRANSLATED if lang in ("ja", "ko", "zh-Hans")])
+def test_cjk_text_fits_in_80_display_columns(lang: str, status: int) -> None:
+    r = Renderer(site_name="サイト名" * 30, home_url="https://shop.example/")
+    body = text_of(
+        render(
+            r,
+            status,
+            accept="text/plain",
+            headers={"accept_language": lang},
+            detail="应用程序说明。" * 30,
+            path="/注文/" + "番" * 100,
+            retry_after=120,
+            traceback="Traceback:\n  " + "フレーム" * 60,
+        )
+    )
+    assert header(render(r, status, "text/plain", headers={"accept_language": lang}),
+                  "Content-Language") == lang  # fmt: skip
+    for line in body.splitlines():
+        assert _text.columns(line) <= 80 or URL_LINE.fullmatch(line), line
+
+
+def test_the_retry_line_names_a_utc_clock_time_in_other_languages(renderer: Renderer) -> None:
+    # NOW is 07:35:25 UTC; two minutes later, rounded up to the minute, is 07:38.
+    for lang in TRANSLATED:
+        body = text_of(render(renderer, 503, headers={"accept_language": lang}, retry_after=120))
+        assert "07:38" in body, lang
+    english = text_of(render(renderer, 503, retry_after=120))
+    assert "try again in about 2 minutes" in english
+
+
+@pytest.mark.parametrize("accept", ACCEPTS.values(), ids=ACCEPTS.keys())
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_the_fallback_speaks_the_pages_language(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, lang: str, accept: str
+) -> None:
+    write(tmp_path, "error.html", "{{ 1/0 }}")
+    write(tmp_path, "error.txt", "{{ 1/0 }}")
+    r = Renderer(template_dirs=[tmp_path])
+    labels = Catalogue.default().labels(lang)
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        rendered = render(r, 503, accept, headers={"accept_language": lang}, detail=Unprintable())
+    assert rendered.fallback and len(caplog.records) == 1
+    assert header(rendered, "Content-Language") == lang
+    body = text_of(rendered)
+    title = json.loads(body)["title"] if "json" in accept else body
+    assert labels["error"] in title, "the title: the IANA phrase is English"
+    assert "Service Unavailable" not in body
+    if accept in (CHROME_ACCEPT, "text/plain"):
+        assert labels["fallback"] in body
+    if accept == CHROME_ACCEPT:
+        direction = ' dir="rtl"' if lang == "ar" else ""
+        assert f'<html lang="{lang}"{direction}>' in body
+
+
+def test_the_fallback_is_english_before_the_language_is_known(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        broken = RequestInfo("GET", "/", headers=ExplodingHeaders())
+        rendered = Renderer().render(503, broken, request_id="r")
+    assert header(rendered, "Content-Language") == "en"
+    assert b"503 Service Unavailable" in rendered.body
+
+
+@pytest.mark.parametrize("accept", ACCEPTS.values(), ids=ACCEPTS.keys())
+def test_fallback_words_from_a_mapping_are_made_safe(tmp_path: Path, accept: str) -> None:
+    write(tmp_path, "error.html", "{{ 1/0 }}")
+    write(tmp_path, "error.txt", "{{ 1/0 }}")
+    catalogue = Catalogue.default().extend(
+        {503: {"title": "x"}, "labels": {"error": "Fel\x1b[31m\udcff", "fallback": "<b>Nej</b>"}},
+        locale="sv",
+    )
+    r = Renderer(catalogue=catalogue, template_dirs=[tmp_path])
+    rendered = render(r, 503, accept, headers={"accept_language": "sv"}, detail=Unprintable())
+    assert rendered.fallback
+    body = rendered.body.decode("utf-8")
+    assert "\x1b" not in body and "Fel" in body
+    # Markup in a word is text, escaped wherever the format has markup.
+    assert ("<b>" in body) is (accept == "text/plain")
+
+
+@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("lang", ["ja", "fr"])
+def test_a_localized_page_is_kept_like_an_english_one(accept: str, lang: str) -> None:
+    """Issue #12: a localized page costs what an English one does, from the same memo."""
+    memo, fresh = Renderer(), full(Renderer())
+    for i in range(3):
+        kwargs: dict[str, Any] = {
+            "headers": {"accept_language": lang},
+            "request_id": f"req-{i}",
+            "path": f"/p/{i}",
+            "retry_after": 120,
+            "now": NOW + timedelta(minutes=i),
+        }
+        assert render(memo, 503, accept, **kwargs) == render(fresh, 503, accept, **kwargs)
+    assert len(memo.memo) == 1
+
+
+def test_the_documented_template_is_localized_without_translations(tmp_path: Path) -> None:
+    """docs/templates.md, "Your template in every language": labels and entries arrive translated."""
+    guide = (Path(__file__).parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
+    source = guide.split("{# templates/5xx.html #}\n", 1)[1].split("```", 1)[0]
+    write(tmp_path, "5xx.html", source)
+    r = Renderer(template_dirs=[tmp_path])
+    for lang in ("ja", "ar", "de"):
+        body = text_of(render(r, 503, headers={"accept_language": lang}))
+        labels, info = Catalogue.default().labels(lang), Catalogue.default().get(503, lang)
+        direction = "rtl" if lang == "ar" else "ltr"
+        assert f'<html lang="{lang}" dir="{direction}">' in body
+        assert f"<h1>503 {escape(info.title)}</h1>" in body
+        assert f"<h2>{escape(labels['what_you_can_do'])}</h2>" in body
+        assert str(escape(labels["request_id"])) in body
 
 
 # -- hostile input -----------------------------------------------------------------------------
@@ -1017,7 +1315,9 @@ def test_hostile_values_are_escaped_or_encoded(accept: str) -> None:
     )
     body = rendered.body
     body.decode("utf-8")  # strict: always valid UTF-8
-    if rendered.format is not Format.TEXT:
+    if rendered.format is Format.MARKDOWN:
+        assert_no_markup_from_input(body)
+    elif rendered.format is not Format.TEXT:
         assert b"<script" not in body
     assert b"\x00" not in body.replace(b"\\u0000", b"")
     if rendered.format is Format.JSON:
@@ -1030,6 +1330,16 @@ def test_hostile_values_are_escaped_or_encoded(accept: str) -> None:
         assert "&lt;script&gt;" in body.decode()
 
 
+def assert_no_markup_from_input(body: bytes) -> None:
+    """A Markdown body whose only markup is its own: no raw HTML, no image, links only to the spec."""
+    tokens = MarkdownIt("commonmark").parse(body.decode())
+    children = [c for t in tokens for c in t.children or ()]
+    kinds = {t.type for t in [*tokens, *children]}
+    assert not kinds & {"html_block", "html_inline", "image", "code_block"}
+    for link in (c for c in children if c.type == "link_open"):
+        assert str(link.attrGet("href")).startswith(("https://", "http://"))
+
+
 def test_huge_values_are_shortened_on_the_page(renderer: Renderer) -> None:
     body = text_of(render(renderer, path="/" + "a" * 10_000, request_id="r" * 10_000))
     assert "a" * 299 + "\u2026" not in body
@@ -1038,7 +1348,14 @@ def test_huge_values_are_shortened_on_the_page(renderer: Renderer) -> None:
 
 
 header_text = st.text(st.characters(codec="latin-1"), max_size=60) | st.sampled_from(
-    [CHROME_ACCEPT, "application/json", "text/plain;q=0.5, application/xml", "*/*", "fr, en;q=0.1"]
+    [
+        CHROME_ACCEPT,
+        "application/json",
+        "text/plain;q=0.5, application/xml",
+        "text/markdown",
+        "*/*",
+        "fr, en;q=0.1",
+    ]
 )
 any_text = (
     st.text(max_size=80) | st.just(EVIL) | st.text(st.characters(codec="latin-1"), max_size=20)
@@ -1099,7 +1416,9 @@ def test_render_never_fails_whatever_the_input(
         return
     assert header(rendered, "Content-Length") == str(len(body))
     body.decode("utf-8")
-    if rendered.format is not Format.TEXT:
+    if rendered.format is Format.MARKDOWN:
+        assert_no_markup_from_input(body)
+    elif rendered.format is not Format.TEXT:
         assert b"<script" not in body
     if rendered.format is Format.JSON:
         assert json.loads(body)["status"] == status
@@ -1111,6 +1430,10 @@ _HYPOTHESIS_RENDERER = Renderer(problem_instance="urn:x:{request_id}:{path}")
 
 
 # -- the memo of repeated errors ---------------------------------------------------------------
+
+
+# The formats whose built-in pages are kept in the memo.
+PAGES = {"html": CHROME_ACCEPT, "text": "text/plain", "markdown": "text/markdown"}
 
 
 def full(r: Renderer) -> Renderer:
@@ -1130,7 +1453,7 @@ PATHS = {
 }
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("accept", PAGES.values(), ids=PAGES.keys())
 @pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
 def test_repeated_errors_are_byte_identical_to_a_full_render(accept: str, path: str) -> None:
     memo, fresh = Renderer(), full(Renderer())
@@ -1194,7 +1517,7 @@ def test_repeated_errors_are_byte_identical_to_a_full_render(accept: str, path: 
         "extends-verbatim",
     ],
 )
-@pytest.mark.parametrize("ext", ["html", "txt"])
+@pytest.mark.parametrize("ext", ["html", "txt", "md"])
 def test_user_templates_are_rendered_in_full_for_every_request(
     tmp_path: Path, source: str, memoized: bool, ext: str
 ) -> None:
@@ -1202,7 +1525,7 @@ def test_user_templates_are_rendered_in_full_for_every_request(
     write(tmp_path, f"error.{ext}", source.replace("tips", "['one tip']"))
     write(tmp_path, "part.html", "[{{ request_id }}|{{ request.path }}|{{ support_text }}]")
     memo, fresh = Renderer(template_dirs=[tmp_path]), full(Renderer(template_dirs=[tmp_path]))
-    accept = CHROME_ACCEPT if ext == "html" else "text/plain"
+    accept = {"html": CHROME_ACCEPT, "txt": "text/plain", "md": "text/markdown"}[ext]
     for i, path in enumerate(["/a", "/<b>&'\"/" + "x" * 500, "/é"]):
         kwargs: dict[str, Any] = {"request_id": f"Id-{i}" * (i + 1), "path": path}
         kwargs["headers"] = {"x_a": path}
@@ -1261,7 +1584,7 @@ def test_user_styles_keep_their_csp(tmp_path: Path) -> None:
     assert header(first, "Content-Security-Policy") == header(second, "Content-Security-Policy")
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("accept", PAGES.values(), ids=PAGES.keys())
 def test_debug_tracebacks_are_never_memoized(accept: str) -> None:
     r = Renderer()
     for i in range(3):
@@ -1270,7 +1593,7 @@ def test_debug_tracebacks_are_never_memoized(accept: str) -> None:
     assert len(r.memo) == 0
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("accept", PAGES.values(), ids=PAGES.keys())
 def test_the_memo_stays_bounded_whatever_the_details(accept: str) -> None:
     r = Renderer()
     for i in range(2_000):
@@ -1286,11 +1609,12 @@ def test_the_memo_stays_bounded_whatever_the_details(accept: str) -> None:
 def memo_pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Renderer, Renderer]]:
     """A memoizing renderer and one that renders in full, for the built-in and a user page."""
     directory = tmp_path_factory.mktemp("memo")
-    write(
-        directory,
-        "error.html",
-        "{{ request_id }}|{{ request.method }}|{{ request.path }}|{{ request.query }}",
-    )
+    for ext in ("html", "txt", "md"):
+        write(
+            directory,
+            f"error.{ext}",
+            "{{ request_id }}|{{ request.method }}|{{ request.path }}|{{ request.query }}",
+        )
     return {
         "built-in": (Renderer(), full(Renderer())),
         "user": (Renderer(template_dirs=[directory]), full(Renderer(template_dirs=[directory]))),
@@ -1303,7 +1627,7 @@ def memo_pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Rend
     request_id=any_text,
     query=any_text,
     method=st.sampled_from(["GET", "HEAD", "POST", EVIL]),
-    accept=st.sampled_from([CHROME_ACCEPT, "text/plain"]),
+    accept=st.sampled_from(list(PAGES.values())),
     pair=st.sampled_from(["built-in", "user"]),
 )
 def test_memoized_output_equals_a_full_render_whatever_the_values(
@@ -1321,7 +1645,7 @@ def test_memoized_output_equals_a_full_render_whatever_the_values(
     assert rendered == fresh.render(503, request, request_id=request_id, now=NOW)
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("accept", PAGES.values(), ids=PAGES.keys())
 def test_a_repeated_error_serves_each_request_its_own_values(accept: str) -> None:
     memo, fresh = Renderer(), full(Renderer())
     for i, method in enumerate(["GET", "GET", "HEAD", "HEAD", "POST", "GET"]):
@@ -1415,7 +1739,7 @@ def test_the_maintenance_page_says_planned_work_not_a_failure(renderer: Renderer
     assert "The website is closed for planned maintenance and will be back soon." in body
     assert "Nothing is broken, and nothing you did caused this." in body
     assert '<p class="note-label">Message from the team</p>' in body
-    assert '<p class="detail">Upgrading the database.</p>' in body
+    assert '<p class="detail" dir="auto">Upgrading the database.</p>' in body
     # The server is closed, not failed; the caption is a statement, not "Where it failed".
     assert 'class="node is-maintenance"' in body and 'class="node is-failed"' not in body
     assert '<span class="state">Under maintenance</span>' in body
@@ -1554,7 +1878,9 @@ def test_maintenance_text_fits_80_columns(status_url: str | None) -> None:
     assert all(len(line) <= 80 or "https://" in line for line in text.splitlines())
 
 
-@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize(
+    "accept", [CHROME_ACCEPT, "text/plain", "text/markdown"], ids=["html", "text", "markdown"]
+)
 @pytest.mark.parametrize("until", [None, UNTIL], ids=["no-end", "end"])
 def test_a_repeated_maintenance_page_equals_a_full_render(
     accept: str, until: datetime | None
@@ -1661,3 +1987,51 @@ def test_status_url_on_error_pages_of_the_5xx_class(status: int, linked: bool) -
     for accept in ACCEPTS.values():
         body = text_of(render(r, status, accept=accept))
         assert ("https://status.example.com" in body) is linked, accept
+
+
+def test_the_maintenance_page_in_markdown() -> None:
+    rendered = maintenance(
+        Renderer(status_url="https://status.example.com"),
+        "text/markdown",
+        message="Back <soon>.",
+        retry_after=1820,
+        until=UNTIL,
+    )
+    body = text_of(rendered)
+    assert header(rendered, "Content-Type") == "text/markdown; charset=utf-8; variant=CommonMark"
+    assert body.startswith("# 503 Down for Maintenance\n")
+    assert "Server (Website): Under maintenance" in body and "Where it failed" not in body
+    assert "Message from the team:\n\n> Back &lt;soon>." in body
+    # The status page first under "What you can do", then the visitor's advice, then when.
+    can_do = body.split("## What you can do\n\n", 1)[1]
+    assert can_do.startswith("- [Check the status page](<https://status.example.com>)\n- Come back")
+    assert "The work should be finished by 08:06 UTC." in can_do
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        pytest.param(
+            "ja", ("503 メンテナンス中", "運営チームからのメッセージ", "08:06 UTC"), id="ja"
+        ),
+        pytest.param("de", ("503 Wartungsarbeiten", "Nachricht des Teams", "08:06 UTC"), id="de"),
+    ],
+)
+def test_the_maintenance_page_in_a_built_in_translation(lang: str, words: tuple[str, ...]) -> None:
+    """The page's words come from the catalogue's labels: every built-in language has them."""
+    labels = Catalogue.default().labels(lang)
+    rendered = maintenance(
+        Renderer(),
+        "text/plain",
+        message="DB",
+        retry_after=1820,
+        until=UNTIL,
+        headers={"accept_language": lang},
+    )
+    body = text_of(rendered)
+    assert header(rendered, "Content-Language") == lang
+    assert labels["maintenance_title"] in body and labels["state_maintenance"] in body
+    for word in words:
+        assert word in body, word
+    # {duration} is English only: a translation says the clock time, once.
+    assert "about 30 minutes" not in body and body.count("08:06") == 1

@@ -52,6 +52,10 @@ async def fetch(
         ),
         pytest.param("/503.txt", {}, 503, "text/plain", id="ext-txt"),
         pytest.param("/520.xml", {}, 520, "application/problem+xml", id="ext-xml"),
+        pytest.param("/524.md", {}, 524, "text/markdown", id="ext-md"),
+        pytest.param(
+            "/", {"x-code": "502", "x-format": "text/markdown"}, 502, "text/markdown", id="x-md"
+        ),
         pytest.param(
             "/502", {"accept": "application/json"}, 502, "application/json", id="traefik-accept"
         ),

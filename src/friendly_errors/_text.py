@@ -1,89 +1,32 @@
 """The words around the catalogue's content, and the plain-text rendering of an error.
 
-The catalogue says what a status means; this module holds the few sentences every page needs whatever
-the status (section headings, the caption of the request's path, the retry advice), so that the HTML
-template, the text body and user templates all say the same thing in the same words.
+The catalogue says what a status means, and its ``[labels]`` table holds the few words every page needs
+whatever the status (section headings, the request's path, the retry advice). The functions here take
+those labels in the page's language and put them together, so that the HTML template, the text body,
+user templates and the command line all say the same thing in the same words.
 
 Plain text is written by Python rather than by a template: every template goes through one autoescaping
 environment, which would turn each apostrophe of the catalogue into ``&#39;``. Python also makes the
-80-column wrapping exact, which a template can only approximate.
+80-column wrapping exact, which a template can only approximate: columns are display columns, so a
+Japanese or Chinese character counts as two, and text without spaces breaks between such characters.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-import textwrap
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
+from datetime import datetime, timedelta, timezone
 from typing import Final
 
+from friendly_errors._loader import LABEL_PLACEHOLDERS
 from friendly_errors.catalogue import Fault, StatusInfo
 
-#: The language of :data:`LABELS`. The catalogue may be translated; these labels are not yet, so a page
-#: in another language marks them with ``lang="en"`` for screen readers (WCAG 3.1.2).
-LABELS_LANG: Final = "en"
-
-LABELS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "error": "Error",
-        "what_happened": "What happened",
-        "what_you_can_do": "What you can do",
-        "app_said": "Message from the application",
-        "defined_in": "Defined in",
-        "try_again": "Try again",
-        "home": "Go to the home page",
-        "contact": "Contact support",
-        "status_page": "Check the status page",
-        "support": "Details for support",
-        "support_hint": "If you contact support, copy these details into your message.",
-        "developers": "For developers and admins",
-        "developers_toggle": "Show causes and fixes",
-        "causes": "Possible causes",
-        "developer_fixes": "How to fix it",
-        "other_meanings": "Other meanings of this code",
-        "traceback": "Traceback",
-        "route": "Where it failed",
-        "status": "Status",
-        "request_id": "Request ID",
-        "time": "Time (UTC)",
-        "request": "Request",
-        "browser": "Your browser",
-        "intermediary": "Gateway",
-        "origin": "Server",
-        "browser_role": "You",
-        "intermediary_role": "CDN or proxy",
-        "origin_role": "Website",
-        "state_ok": "Working",
-        "state_failed": "Error",
-        "state_unknown": "Unknown",
-        "state_maintenance": "Under maintenance",
-        "link_ok": "Connected",
-        "link_failed": "Failed",
-        "home_short": "Home",
-        "contact_short": "Contact",
-    }
-)
-
-#: The text alternative of the route diagram: the diagram is decoration for sighted readers, this is
-#: the statement itself (WCAG 1.1.1, and 1.4.1 since colour must not be the only signal).
-FAULT_CAPTIONS: Final[Mapping[Fault, str]] = MappingProxyType(
-    {
-        Fault.NONE: "Nothing failed: this status is not an error.",
-        Fault.CLIENT: (
-            "At the request. Your browser reached the server, but the server could not accept "
-            "the request as it was sent."
-        ),
-        Fault.SERVER: (
-            "At the server. Your browser and the network in between worked; the website's own "
-            "server failed."
-        ),
-        Fault.INTERMEDIARY: (
-            "Between the gateway and the server. Your browser reached the gateway (a CDN, proxy "
-            "or load balancer), which could not get a good answer from the website's server."
-        ),
-    }
-)
+#: The words of a page, by label key: ``Catalogue.labels(lang)``.
+Labels = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -100,23 +43,24 @@ class RouteStep:
     #: The role under the name ("You", "CDN or proxy"); empty for links.
     role: str
     #: ``"ok"``, ``"failed"``, ``"unknown"``, or ``"maintenance"`` for the server of a site closed
-    #: for planned work.
+    #: for planned work (#13).
     state: str
     #: The state in words ("Working", "Error", ...), so colour is never the only signal.
     state_label: str
 
 
-def _state_label(kind: str, state: str, labels: Mapping[str, str]) -> str:
+def state_key(kind: str, state: str) -> str:
+    """The label that puts a step's state in words: a link is connected or failed, a node has a state."""
     if kind == "link":
-        return labels["link_failed"] if state == "failed" else labels["link_ok"]
-    return labels["state_" + state]
+        return "link_failed" if state == "failed" else "link_ok"
+    return "state_" + state
 
 
 #: The diagram's boxes and wires, from the visitor to the website.
 _HOPS: Final = ("browser", "browser-intermediary", "intermediary", "intermediary-origin", "origin")
 
 
-def route(fault: Fault, labels: Mapping[str, str] = LABELS) -> tuple[RouteStep, ...]:
+def route(fault: Fault, labels: Labels) -> tuple[RouteStep, ...]:
     """The path browser → gateway → server with the failure marked where ``fault`` puts it."""
     states = dict.fromkeys(_HOPS, "ok")
     if fault is Fault.CLIENT:
@@ -130,25 +74,35 @@ def route(fault: Fault, labels: Mapping[str, str] = LABELS) -> tuple[RouteStep, 
     return _steps(states, labels)
 
 
-def closed_route(labels: Mapping[str, str]) -> tuple[RouteStep, ...]:
+def closed_route(labels: Labels) -> tuple[RouteStep, ...]:
     """The same path during planned maintenance: everything works, and the server is closed (#13)."""
     states = dict.fromkeys(_HOPS, "ok")
     states["origin"] = "maintenance"
     return _steps(states, labels)
 
 
-def _steps(states: Mapping[str, str], labels: Mapping[str, str]) -> tuple[RouteStep, ...]:
+def _steps(states: Mapping[str, str], labels: Labels) -> tuple[RouteStep, ...]:
     steps = []
     for key, state in states.items():
         kind = "link" if "-" in key else "node"
         label = labels[key] if kind == "node" else ""
         role = labels[key + "_role"] if kind == "node" else ""
-        steps.append(RouteStep(kind, key, label, role, state, _state_label(kind, state, labels)))
+        steps.append(RouteStep(kind, key, label, role, state, labels[state_key(kind, state)]))
     return tuple(steps)
 
 
+def fault_caption(fault: Fault, labels: Labels) -> str:
+    """The text alternative of the route diagram: the diagram is decoration for sighted readers, this
+    is the statement itself (WCAG 1.1.1, and 1.4.1 since colour must not be the only signal)."""
+    return labels["fault_" + fault.value]
+
+
 def duration(seconds: int) -> str:
-    """Seconds as a person would say them: exact when short, rounded when long."""
+    """Seconds as a person would say them in English: exact when short, rounded when long.
+
+    English only (the ``{duration}`` of the English ``retry_wait``): other languages have plural
+    rules of their own, so their labels name a clock time instead (issue #12).
+    """
     if seconds < 90:
         return "1 second" if seconds == 1 else f"{seconds} seconds"
     minutes = round(seconds / 60)
@@ -160,34 +114,102 @@ def duration(seconds: int) -> str:
     return f"about {round(seconds / 86400)} days"
 
 
-def retry_advice(info: StatusInfo, retry_after: int | None) -> str:
-    """Whether sending the same request again can help, from ``retryable`` and any wait asked for."""
-    if retry_after is not None:
-        if retry_after <= 0:
-            return "This should be temporary: trying again now may work."
-        return f"This should be temporary: try again in {duration(retry_after)}."
-    if info.retryable:
-        return "This is usually temporary: trying again in a few moments may work."
-    if info.fault is Fault.CLIENT:
-        return "Trying again unchanged will give the same result: the request has to change first."
-    if info.fault is Fault.NONE:
-        return ""
-    return "Trying again is unlikely to help until the problem is fixed."
+# A Retry-After of more than this is shown as this: far enough to say "not soon", and a datetime can
+# still hold the sum.
+_LONGEST_WAIT: Final = 100 * 366 * 86400
 
 
-def maintenance_advice(labels: Mapping[str, str], clock: str, retry_after: int | None) -> str:
-    """When the work should end, as a UTC clock time and, where the language has them, in words.
+def clock_time(now: datetime, seconds: int) -> str:
+    """When a wait of ``seconds`` from ``now`` ends, in UTC to the minute: ``"14:05"``, or
+    ``"2026-12-08 14:05"`` when that is not today. A naive ``now`` is taken to be UTC.
 
-    ``{time}`` is the clock time; ``{duration}`` words such as "about 30 minutes", which exist only
-    in English, so the wait in words is added only when the language's ``retry_wait`` uses them.
+    The minute is rounded up, so a visitor who comes back at the time shown has waited long enough.
     """
-    words = duration(retry_after) if retry_after else ""
-    until = labels["maintenance_until"]
-    text = until.format(time=clock, duration=words)
+    if now.tzinfo is not None:
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    return clock_at(now + timedelta(seconds=min(seconds, _LONGEST_WAIT)), now)
+
+
+def clock_at(when: datetime, now: datetime) -> str:
+    """``when`` as :func:`clock_time` shows it, seen from ``now``; naive times are UTC."""
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    if now.tzinfo is not None:
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    if when.second or when.microsecond:
+        when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    shown = f"{when.hour:02d}:{when.minute:02d}"
+    if when.date() == now.date():
+        return shown
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d} {shown}"
+
+
+def retry_key(info: StatusInfo, retry_after: int | None) -> str | None:
+    """The label of the retry advice, from ``retryable`` and any wait asked for; None for none."""
+    if retry_after is not None:
+        return "retry_now" if retry_after <= 0 else "retry_wait"
+    if info.retryable:
+        return "retry_usually"
+    if info.fault is Fault.CLIENT:
+        return "retry_client"
+    if info.fault is Fault.NONE:
+        return None
+    return "retry_unlikely"
+
+
+def fill_wait(wording: str, retry_after: int, now: datetime | None) -> str:
+    """A sentence with placeholders for a wait (``retry_wait``), filled in: ``{time}`` when it ends,
+    as a clock time from ``now`` (the current time when None), ``{duration}`` in English words.
+
+    Only what the sentence names is worked out; the loader allows no other placeholder.
+    """
+    time = ""
+    if "{time}" in wording:
+        time = clock_time(datetime.now(timezone.utc) if now is None else now, retry_after)
+    words = duration(retry_after) if "{duration}" in wording else ""
+    return wording.format(time=time, duration=words)
+
+
+def retry_advice(
+    info: StatusInfo, retry_after: int | None, labels: Labels, now: datetime | None = None
+) -> str:
+    """Whether sending the same request again can help, in the words of ``labels``.
+
+    ``now`` is when the advice is given (the current time when None); it matters only with
+    ``retry_after``, whose end a label may show as a clock time (``{time}``).
+    """
+    key = retry_key(info, retry_after)
+    if key is None:
+        return ""
+    if key == "retry_wait":
+        assert retry_after is not None
+        return fill_wait(labels[key], retry_after, now)
+    return labels[key]
+
+
+def maintenance_advice(
+    labels: Labels, until: datetime, retry_after: int, now: datetime | None
+) -> str:
+    """When planned work should end: ``until`` as a UTC clock time (``maintenance_until``), and
+    the wait of ``retry_after`` seconds in words where the language has them (an English
+    ``retry_wait`` names a ``{duration}``; the translations name the clock time again, which would
+    say the same thing twice)."""
+    time = clock_at(until, datetime.now(timezone.utc) if now is None else now)
+    words = duration(retry_after)
+    sentence = labels["maintenance_until"]
+    text = sentence.format(time=time, duration=words)
     wait = labels["retry_wait"]
-    if words and "{duration}" in wait and "{duration}" not in until:
-        text += " " + wait.format(time=clock, duration=words)
+    if "{duration}" in wait and "{duration}" not in sentence:
+        text += " " + wait.format(time=time, duration=words)
     return text
+
+
+def words(labels: Labels) -> dict[str, str]:
+    """The labels as printed: ``{{`` in a label means ``{`` (labels are format strings), and the
+    labels with placeholders are kept as they are, to be filled in per request."""
+    return {
+        key: text if LABEL_PLACEHOLDERS.get(key) else text.format() for key, text in labels.items()
+    }
 
 
 # C0 and C1 controls other than tab and newline, DEL, and lone surrogates: shown to a person they are
@@ -219,53 +241,219 @@ def shorten(value: str, limit: int = MAX_SHOWN) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "\u2026"
 
 
+def support_prefixes(labels: Labels) -> tuple[str, str, str, str]:
+    """The support block's four labels with their colons, padded so the values line up.
+
+    Computed once per language: display columns cost more than the rest of a request's values.
+    """
+    names = (labels["status"], labels["request_id"], labels["time"], labels["request"])
+    width = max(columns(name) for name in names)
+    padded = tuple(f"{name}:{' ' * (width - columns(name) + 1)}" for name in names)
+    return padded[0], padded[1], padded[2], padded[3]
+
+
 def support_text(
+    prefixes: Sequence[str],
     status: int,
     title: str,
     request_id: str,
     timestamp: str,
     method: str,
     path: str,
-    labels: Mapping[str, str] = LABELS,
 ) -> str:
-    """The block a visitor copies into a message to support: one fact per line, labels aligned."""
-    rows = (
-        (labels["status"], f"{status} {title}"),
-        (labels["request_id"], request_id),
-        (labels["time"], timestamp),
-        (labels["request"], f"{method} {path}"),
+    """The block a visitor copies into a message to support: one fact per line, values aligned.
+
+    ``prefixes`` come from :func:`support_prefixes`.
+    """
+    status_row, id_row, time_row, request_row = prefixes
+    return (
+        f"{status_row}{status} {title}\n{id_row}{request_id}\n{time_row}{timestamp}\n"
+        f"{request_row}{method} {path}"
     )
-    width = max(len(label) for label, _ in rows) + 1
-    return "\n".join(f"{label + ':':<{width}} {value}" for label, value in rows)
 
 
-# -- plain text ----------------------------------------------------------------------------------
+# -- display columns and wrapping ----------------------------------------------------------------
 
 #: Every line fits in 80 columns except a spec or link URL on a line of its own: a URL cut in two can
 #: no longer be copied or clicked, while a long line merely wraps in the terminal.
 WIDTH: Final = 80
 _INDENT: Final = "  "
-_wrapper = textwrap.TextWrapper(
-    width=WIDTH,
-    initial_indent=_INDENT,
-    subsequent_indent=_INDENT,
-    break_on_hyphens=False,
-)
-_quote = textwrap.TextWrapper(
-    width=WIDTH,
-    initial_indent=_INDENT * 2,
-    subsequent_indent=_INDENT * 2,
-    break_on_hyphens=False,
-)
-_bullets = textwrap.TextWrapper(
-    width=WIDTH,
-    initial_indent=_INDENT + "- ",
-    subsequent_indent=_INDENT + "  ",
-    break_on_hyphens=False,
-)
 
 
-def _paragraphs(text: str, wrapper: textwrap.TextWrapper = _wrapper) -> str:
+#: No assigned character before this one is East Asian wide or fullwidth: text below it, Latin,
+#: Cyrillic, Arabic or Hebrew, never needs the wide-character rules.
+_FIRST_WIDE: Final = "\u1100"
+
+
+def _char_columns(char: str) -> int:
+    # Combining marks (Arabic vowel signs, accents written apart) and format characters (joiners,
+    # direction marks) take no column of their own; East Asian wide and fullwidth characters take
+    # two (Unicode Standard Annex #11); everything else, Arabic letters included, takes one.
+    category = unicodedata.category(char)
+    if category in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if category != "Cn" and _is_wide(char) else 1
+
+
+_NOT_ASCII: Final = re.compile("[^\x00-\x7f]")
+
+
+def columns(text: str) -> int:
+    """How many columns ``text`` takes in a terminal or a monospace font."""
+    if text.isascii():
+        return len(text)
+    # Only the characters past ASCII can take other than one column; a path or an ID is mostly
+    # ASCII, so this looks up a few characters rather than all.
+    others = _NOT_ASCII.findall(text)
+    return len(text) - len(others) + sum(_char_columns(char) for char in others)
+
+
+def _is_wide(char: str) -> bool:
+    return char >= _FIRST_WIDE and unicodedata.east_asian_width(char) in ("W", "F")
+
+
+# Characters a line may not start with, and may not end with, in Chinese and Japanese typesetting
+# (the core of JIS X 4051's rules): closing brackets and punctuation stay with what precedes them,
+# opening brackets with what follows.
+# The characters are the point here, full-width look-alikes included.
+_NO_LINE_START: Final = frozenset(
+    "、。，．・：；？！ー―‐〜…‥々ゝゞヽヾぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"  # noqa: RUF001
+    "）〕］｝〉》」』】〙〗〟’”｠»,.:;!?)]}%"  # noqa: RUF001
+)
+_NO_LINE_END: Final = frozenset("（〔［｛〈《「『【〘〖〝‘“｟«([{")  # noqa: RUF001
+# What textwrap treats as whitespace: the ASCII spaces. Others (such as U+3000) belong to a word.
+_SPACES: Final = re.compile(r"([\t\n\x0b\x0c\r ]+)")
+_TO_SPACE: Final = str.maketrans(dict.fromkeys("\t\n\x0b\x0c\r", " "))
+
+
+def _is_hangul(char: str) -> bool:
+    return (
+        "\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f"
+    )
+
+
+def _breakable(word: str) -> list[str]:
+    """``word`` cut where a line may break inside it: next to a Chinese or Japanese character.
+
+    Korean separates its words with spaces and is read more easily broken there, as Korean
+    typesetting does (CSS ``word-break: keep-all``), so Hangul is not cut between syllables.
+    """
+    pieces = [word[0]]
+    for before, char in itertools.pairwise(word):
+        if (
+            (_is_wide(before) or _is_wide(char))
+            and not (_is_hangul(before) or _is_hangul(char))
+            and char not in _NO_LINE_START
+            and before not in _NO_LINE_END
+        ):
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+    return pieces
+
+
+def _chunks(text: str) -> list[str]:
+    """Words and the runs of spaces between them, CJK words cut into their characters."""
+    chunks = [chunk for chunk in _SPACES.split(text) if chunk]
+    if text.isascii() or max(text) < _FIRST_WIDE:
+        return chunks
+    return [
+        piece
+        for chunk in chunks
+        for piece in (_breakable(chunk) if max(chunk) >= _FIRST_WIDE else (chunk,))
+    ]
+
+
+def _fitting(chunk: str, room: int) -> int:
+    """How many characters of ``chunk`` fit in ``room`` columns."""
+    if chunk.isascii():
+        return min(room, len(chunk))
+    used = 0
+    for index, char in enumerate(chunk):
+        used += _char_columns(char)
+        if used > room:
+            return index
+    return len(chunk)
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """Fills text into lines of at most ``width`` display columns.
+
+    For text without wide characters this is exactly :func:`textwrap.fill` (tabs expanded, spaces
+    dropped at line ends, long words cut unless ``break_long_words`` is false, never at hyphens):
+    the tests hold it to that. It differs in counting columns, not characters, and in breaking
+    between the characters of Chinese, Japanese and Korean text, which has no spaces to break at.
+    """
+
+    width: int
+    initial_indent: str = ""
+    subsequent_indent: str = ""
+    break_long_words: bool = True
+
+    def wrap(self, text: str) -> list[str]:
+        chunks = _chunks(text.expandtabs().translate(_TO_SPACE))
+        chunks.reverse()
+        sizes = [columns(chunk) for chunk in chunks]
+        lines: list[str] = []
+        while chunks:
+            indent = self.subsequent_indent if lines else self.initial_indent
+            room = self.width - columns(indent)
+            # Spaces that would start a line go, except at the very start of the text.
+            if lines and not chunks[-1].strip():
+                chunks.pop()
+                sizes.pop()
+                if not chunks:
+                    break
+            line: list[str] = []
+            used = 0
+            while chunks and used + sizes[-1] <= room:
+                used += sizes.pop()
+                line.append(chunks.pop())
+            if chunks and sizes[-1] > room:
+                self._cut_long_word(chunks, sizes, line, room, used)
+            if line and not line[-1].strip():
+                line.pop()
+            if line:
+                lines.append(indent + "".join(line))
+        return lines
+
+    def _cut_long_word(
+        self, chunks: list[str], sizes: list[int], line: list[str], room: int, used: int
+    ) -> None:
+        """A word wider than a whole line: fill the line with its start, or give it a line of its
+        own when it must stay whole (a URL). ``sizes`` are the chunks' columns."""
+        chunk = chunks[-1]
+        if room < 1 and not chunk.strip():
+            # An indent that leaves no room: spaces could only be cut one by one and dropped,
+            # forever (textwrap never returns here). They would be dropped anyway.
+            chunks.pop()
+            sizes.pop()
+        elif self.break_long_words:
+            # At least one character per line, however narrow, so the loop always ends.
+            end = _fitting(chunk, room - used if room >= 1 else 1) or (0 if line else 1)
+            line.append(chunk[:end])
+            chunks[-1] = chunk[end:]
+            sizes[-1] = columns(chunks[-1])
+        elif not line:
+            line.append(chunks.pop())
+            sizes.pop()
+
+    def fill(self, text: str) -> str:
+        return "\n".join(self.wrap(text))
+
+
+def fill(text: str, width: int = WIDTH, indent: str = "", *, break_long_words: bool = True) -> str:
+    """``text`` wrapped at ``width`` display columns, every line starting with ``indent``."""
+    return Wrapper(width, indent, indent, break_long_words).fill(text)
+
+
+_wrapper = Wrapper(WIDTH, _INDENT, _INDENT)
+_quote = Wrapper(WIDTH, _INDENT * 2, _INDENT * 2)
+_bullets = Wrapper(WIDTH, _INDENT + "- ", _INDENT + "  ")
+
+
+def _paragraphs(text: str, wrapper: Wrapper = _wrapper) -> str:
     """Wrap each line of ``text`` at 80 columns, keeping its line breaks and blank lines."""
     return "\n".join(wrapper.fill(line) if line.strip() else "" for line in text.split("\n"))
 
@@ -278,39 +466,55 @@ def _hard_wrap(line: str) -> list[str]:
     """Cut a line that must keep its spacing (traceback, support data) into 80-column pieces."""
     line = line.expandtabs(4)
     room = WIDTH - len(_INDENT)
-    if len(line) <= room:
-        return [_INDENT + line]
-    return [_INDENT + line[i : i + room] for i in range(0, len(line), room)]
+    if len(line) * 2 <= room:
+        return [_INDENT + line]  # fits even if every character is wide
+    pieces = []
+    while columns(line) > room:
+        end = _fitting(line, room) or 1
+        pieces.append(_INDENT + line[:end])
+        line = line[end:]
+    return [*pieces, _INDENT + line]
 
 
 def _route_line(steps: Sequence[RouteStep]) -> str:
-    marks = {"ok": "ok", "failed": "FAILED", "unknown": "?"}
+    """The diagram in text, ``[Your browser: Working] ----- ...``, indented, and wrapped between
+    its boxes and wires, never inside a box."""
     parts = []
     for step in steps:
         if step.kind == "node":
-            parts.append(f"[{step.label}: {marks.get(step.state, step.state_label)}]")
+            parts.append(f"[{step.label}: {step.state_label}]")
         else:
             parts.append("--X--" if step.state == "failed" else "-----")
-    return " ".join(parts)
+    room = WIDTH - len(_INDENT)
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if columns(lines[-1]) + 1 + columns(part) > room:
+            lines.append(part)
+        else:
+            lines[-1] += " " + part
+    return "\n".join(_INDENT + line for line in lines)
 
 
 @dataclass(frozen=True)
 class TextParts:
-    """The parts of a text body that depend only on the entry and the renderer's options."""
+    """The parts of a text body that depend only on the entry, its language and the options."""
 
     head: str
     what_happened: str
-    #: The heading over a quoted detail: the application's message, or the team's (maintenance).
-    detail_label: str
     spec: str
     can_do: str
-    #: "Details for support" and its hint, over the support lines.
+    #: "Message from the application:", indented, for the app's own detail.
+    app_said: str
+    #: The heading and hint of the support block.
     support: str
+    #: The heading over a traceback.
+    traceback: str
     tail: str
 
 
 def text_parts(
     info: StatusInfo,
+    labels: Labels,
     *,
     show_developer_info: bool,
     site_name: str | None,
@@ -318,13 +522,13 @@ def text_parts(
     contact_url: str | None,
     status_url: str | None = None,
 ) -> TextParts:
-    """Wrap the entry's text once, so a request only wraps what it brings itself."""
+    """Wrap the entry's text and the page's words once, so a request only wraps what it brings."""
     return _parts(
         info,
-        LABELS,
-        f"{LABELS['route']}:\n{_paragraphs(FAULT_CAPTIONS[info.fault])}",
-        route(info.fault),
-        detail_label=LABELS["app_said"],
+        labels,
+        f"{labels['route']}:\n{_paragraphs(fault_caption(info.fault, labels))}",
+        route(info.fault, labels),
+        app_said=labels["app_said"],
         show_developer_info=show_developer_info,
         links=(site_name, home_url, contact_url, status_url),
     )
@@ -332,20 +536,21 @@ def text_parts(
 
 def maintenance_text_parts(
     info: StatusInfo,
-    labels: Mapping[str, str],
+    labels: Labels,
     *,
     site_name: str | None,
     home_url: str | None,
     contact_url: str | None,
-    status_url: str | None = None,
+    status_url: str | None,
 ) -> TextParts:
-    """The text of the maintenance page, in ``labels``' words: planned work, nothing failed (#13)."""
+    """The text of the maintenance page: planned work, nothing failed (#13). ``info`` is the page
+    as an entry (its title, summary and description are the maintenance labels)."""
     return _parts(
         info,
         labels,
         _paragraphs(labels["fault_maintenance"]),
         closed_route(labels),
-        detail_label=labels["maintenance_message"],
+        app_said=labels["maintenance_message"],
         show_developer_info=False,
         links=(site_name, home_url, contact_url, status_url),
     )
@@ -353,21 +558,21 @@ def maintenance_text_parts(
 
 def _parts(
     info: StatusInfo,
-    labels: Mapping[str, str],
+    labels: Labels,
     caption: str,
     steps: Sequence[RouteStep],
     *,
-    detail_label: str,
+    app_said: str,
     show_developer_info: bool,
     links: tuple[str | None, str | None, str | None, str | None],
 ) -> TextParts:
     site_name, home_url, contact_url, status_url = links
     heading = f"{info.code} {info.title}"
-    head = [textwrap.fill(heading, WIDTH, break_on_hyphens=False)]
-    head.append("=" * min(len(heading), WIDTH))
+    head = [fill(heading)]
+    head.append("=" * min(columns(heading), WIDTH))
     if info.summary:
-        head += ["", textwrap.fill(info.summary, WIDTH, break_on_hyphens=False)]
-    head += ["", caption, "", _INDENT + _route_line(steps)]
+        head += ["", fill(info.summary)]
+    head += ["", caption, "", _route_line(steps)]
 
     what = [labels["what_happened"]]
     if info.description:
@@ -382,9 +587,7 @@ def _parts(
     if status_url:
         # The first thing to do during an outage: see what the team says (#13). The URL gets a line
         # of its own, as a URL cut in two can no longer be copied.
-        can_do += (
-            "\n" + _bullets.fill(labels["status_page"] + ":") + "\n" + _INDENT * 2 + status_url
-        )
+        can_do += f"\n{_bullets.fill(labels['status_page'] + ':')}\n{_INDENT * 2}{status_url}"
     if info.visitor_fixes:
         can_do += "\n" + _items(info.visitor_fixes)
 
@@ -406,21 +609,28 @@ def _parts(
     if site_name or shown:
         tail += ["", "-" * 3]
         if site_name:
-            tail.append(textwrap.fill(site_name, WIDTH, break_on_hyphens=False))
+            tail.append(fill(site_name))
         tail += [_INDENT + link for link in shown]
     return TextParts(
         head="\n".join(head),
         what_happened="\n".join(what),
-        detail_label=detail_label,
         spec=spec,
         can_do=can_do,
+        app_said=_INDENT + app_said + ":",
         support=labels["support"] + "\n" + _paragraphs(labels["support_hint"]),
+        traceback=labels["traceback"],
         tail="\n".join(tail),
     )
 
 
+@functools.lru_cache(maxsize=64)
 def retry_line(retry: str) -> str:
-    """The retry advice as the last bullet of "What you can do", or nothing when there is none."""
+    """The retry advice as the last bullet of "What you can do", or nothing when there is none.
+
+    Kept by text, because a wait's advice is a per-request value that changes once a minute at
+    most (its clock time), and wrapping Japanese or Arabic costs several times a whole repeated
+    text body (benchmarks/bench_languages.py). Bounded, and a pure function of its argument.
+    """
     return "\n" + _bullets.fill(retry) if retry else ""
 
 
@@ -431,7 +641,7 @@ def text_frame(parts: TextParts, *, detail: str | None, retry_line: str) -> tupl
     """
     out = [parts.head, "", parts.what_happened]
     if detail:
-        out += ["", _INDENT + parts.detail_label + ":", _paragraphs(detail, _quote)]
+        out += ["", parts.app_said, _paragraphs(detail, _quote)]
     if parts.spec:
         out += ["", parts.spec]
     out += ["", parts.can_do + retry_line]
@@ -457,6 +667,6 @@ def render_text(
     middle = support_lines(support)
     if traceback:
         rows = traceback.rstrip("\n").split("\n")
-        middle += "\n\n" + LABELS["traceback"] + "\n"
+        middle += "\n\n" + parts.traceback + "\n"
         middle += "\n".join(line for row in rows for line in _hard_wrap(row))
     return before + middle + after

@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
+from friendly_errors import _langtags
 from friendly_errors.core import ErrorHandler
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import RenderedError, RequestInfo
@@ -130,7 +131,7 @@ def export(
     code_list = _check_codes(codes)
     format_list = list(dict.fromkeys(formats))
     if not format_list or not all(isinstance(f, Format) for f in format_list):
-        raise ExportError("formats must name at least one of: html, json, txt, xml")
+        raise ExportError("formats must name at least one of: html, json, txt, xml, md")
     locale_list = _check_locales(locales, handler.catalogue.locales)
     target = Path(os.path.abspath(directory))
     _check_target(target)
@@ -190,10 +191,12 @@ def _check_codes(codes: Iterable[int]) -> list[int]:
 
 
 def _check_locales(locales: Iterable[str], available: Sequence[str]) -> list[str]:
+    """The languages asked for, spelled as the catalogue spells them (``pt-br`` is ``pt-BR``)."""
+    spelled = {_langtags.normalise(tag): tag for tag in available}
     found: list[str] = []
     for locale in locales:
-        tag = locale.strip().lower().replace("_", "-")
-        if tag not in available:
+        tag = spelled.get(_langtags.normalise(locale), "")
+        if not tag:
             raise ExportError(
                 f"the catalogue has no entries in {locale!r} (it has: {', '.join(available)}); "
                 "add a catalogue file for that language with --catalogue"
@@ -359,8 +362,10 @@ def _wrap_codes(prefix: str, codes: Sequence[int], indent: str = "") -> list[str
 
 
 # What each format is called in configuration: its file extension, and the Accept pattern that picks
-# it, most telling first. Browsers put text/html first, so a request that mentions it gets the page.
+# it, most telling first. Only agents name text/markdown, and they often add text/html after it;
+# browsers put text/html first, so any other request that mentions it gets the page.
 _ACCEPT_PATTERNS: Final = (
+    (Format.MARKDOWN, "text/markdown"),
     (Format.HTML, "text/html"),
     (Format.JSON, "json"),
     (Format.XML, "xml"),
@@ -371,6 +376,7 @@ _MEDIA_TYPES: Final = {
     Format.JSON: "application/problem+json",
     Format.TEXT: "text/plain",
     Format.XML: "application/problem+xml",
+    Format.MARKDOWN: "text/markdown",
 }
 
 
@@ -513,7 +519,7 @@ class _Snippets:
             "    </If>",
             # Named here rather than left to mime.types, which may lack the problem types.
             *(f"    AddType {_MEDIA_TYPES[f]} .{f.extension}" for f in self.formats),
-            "    AddCharset utf-8 .html .txt .json .xml",
+            "    AddCharset utf-8 .html .txt .json .xml .md",
             '    Header always set Cache-Control "no-store"',
             '    Header always set X-Content-Type-Options "nosniff"',
             f'    Header always set Content-Language "{locale}"',

@@ -14,7 +14,7 @@ The routes, relative to wherever the app is mounted::
 
     /                 every code of the catalogue, with links to each format and language
     /{code}           the page for that code, format negotiated from Accept as the middleware does
-    /{code}.{ext}     one format: .html, .json, .txt or .xml
+    /{code}.{ext}     one format: .html, .json, .txt, .xml or .md
       ?lang=fr        the language (instead of Accept-Language)
       ?detail=...     an explanation from the app, shown as the middleware shows one
       ?traceback=1    a sample traceback, with debug=True only
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["GalleryASGI", "GalleryWSGI", "gallery_asgi", "gallery_wsgi"]
 
-_PAGE: Final = re.compile(r"/([1-9][0-9]{2})(?:\.(html|json|txt|xml))?")
+_PAGE: Final = re.compile(r"/([1-9][0-9]{2})(?:\.(html|json|txt|xml|md))?")
 _FORMATS: Final = {fmt.extension: fmt for fmt in Format}
 # RFC 9110 Sections 15.2, 15.3.5, 15.3.6 and 15.4.5: the renderer gives these an empty body.
 _BODILESS: Final = frozenset({204, 205, 304})

@@ -22,6 +22,8 @@ from collections.abc import Collection, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
+from friendly_errors import _langtags
+
 __all__ = [
     "ALL_FORMATS",
     "Format",
@@ -43,6 +45,7 @@ class Format(str, enum.Enum):
     JSON = "json"
     TEXT = "text"
     XML = "xml"
+    MARKDOWN = "markdown"
 
     def __str__(self) -> str:
         # The str mixin's formatting changed in Python 3.11/3.12; pin it so f-strings and
@@ -67,6 +70,7 @@ _EXTENSIONS: Final[dict[Format, str]] = {
     Format.JSON: "json",
     Format.TEXT: "txt",
     Format.XML: "xml",
+    Format.MARKDOWN: "md",
 }
 
 # Errors are problem details (RFC 9457 Section 3), so the structured formats default to
@@ -77,6 +81,7 @@ _CANONICAL_MEDIA_TYPES: Final[dict[Format, str]] = {
     Format.JSON: "application/problem+json",
     Format.TEXT: "text/plain",
     Format.XML: "application/problem+xml",
+    Format.MARKDOWN: "text/markdown",
 }
 
 
@@ -93,10 +98,13 @@ class FormatChoice:
 
 
 # The server's offers, most preferred first: in proactive negotiation (RFC 9110 Section
-# 12.1) the choice among equally acceptable representations is the server's. HTML leads
-# because a person at a browser is the reader who most needs a friendly page; the
-# problem+ types precede their generic forms for the reason given above.
+# 12.1) the choice among equally acceptable representations is the server's. Markdown
+# (RFC 7763) leads but is offered only by name (_BY_NAME_ONLY): the agents that read it
+# send "text/markdown, text/html" and must not get the page, while no browser names it.
+# HTML comes next because a person at a browser is the reader who most needs a friendly
+# page; the problem+ types precede their generic forms for the reason given above.
 _OFFERS: Final[tuple[FormatChoice, ...]] = (
+    FormatChoice(Format.MARKDOWN, "text/markdown"),
     FormatChoice(Format.HTML, "text/html"),
     FormatChoice(Format.JSON, "application/problem+json"),
     FormatChoice(Format.JSON, "application/json"),
@@ -104,6 +112,9 @@ _OFFERS: Final[tuple[FormatChoice, ...]] = (
     FormatChoice(Format.XML, "application/xml"),
     FormatChoice(Format.TEXT, "text/plain"),
 )
+# Offers a wildcard never reaches. A browser's subresource requests ("image/*,*/*;q=0.8")
+# and "text/*" clients get what they always got; only a client that names Markdown reads it.
+_BY_NAME_ONLY: Final = frozenset({"text/markdown"})
 _OFFERS_BY_MEDIA_TYPE: Final[dict[str, FormatChoice]] = {o.media_type: o for o in _OFFERS}
 _CANONICAL_CHOICES: Final[dict[Format, FormatChoice]] = {
     fmt: _OFFERS_BY_MEDIA_TYPE[media_type] for fmt, media_type in _CANONICAL_MEDIA_TYPES.items()
@@ -285,7 +296,7 @@ def _parse_accept_language(value: str) -> tuple[LanguageRange, ...]:
             name, _, text = weight.partition("=")
             q = _parse_qvalue(text) if name in ("q", "Q") else None
         if q is not None:
-            ranges.append(LanguageRange(_normalise_language(tag), q))
+            ranges.append(LanguageRange(_langtags.normalise(tag), q))
     return tuple(ranges)
 
 
@@ -301,10 +312,6 @@ def parse_accept_language(value: str) -> tuple[LanguageRange, ...]:
     if len(value) > _MAX_CACHED_LENGTH:
         return _parse_accept_language(value)
     return _parse_accept_language_cached(value)
-
-
-def _normalise_language(tag: str) -> str:
-    return tag.lower().replace("_", "-")
 
 
 def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) -> bool:
@@ -323,7 +330,10 @@ def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) ->
 
 
 def _best_offer(
-    ranges: Sequence[MediaRange], offers: Sequence[str], offered: Mapping[str, str] | None = None
+    ranges: Sequence[MediaRange],
+    offers: Sequence[str],
+    offered: Mapping[str, str] | None = None,
+    by_name_only: Collection[str] = (),
 ) -> str | None:
     """Return the offer the client rates highest, or ``None`` if it accepts none.
 
@@ -332,20 +342,26 @@ def _best_offer(
     offers of equal quality, the one matched by the more specific range wins, then the
     earlier offer: ``application/json, */*`` names JSON, so JSON beats an HTML offer that
     only ``*/*`` reaches. This is also Werkzeug's ordering, which keeps the two
-    interchangeable for applications that already rely on it.
+    interchangeable for applications that already rely on it. Offers in ``by_name_only``
+    are matched by their own ``type/subtype`` range and never by a wildcard.
     """
     best: str | None = None
     best_key: tuple[float, tuple[int, int, int, float]] | None = None
     for offer in offers:
         offer_type, _, offer_subtype = offer.lower().partition("/")
+        named = offer in by_name_only
         # (type given, subtype given, number of parameters, q) of the best range so far.
         found: tuple[int, int, int, float] | None = None
         for type_, subtype, params, q in ranges:
             if type_ == "*":
+                if named:
+                    continue
                 candidate = (0, 0, len(params), q)
             elif type_ != offer_type:
                 continue
             elif subtype == "*":
+                if named:
+                    continue
                 candidate = (1, 0, len(params), q)
             elif subtype == offer_subtype and (
                 not params or (offered is not None and _carries(params, offered))
@@ -395,6 +411,7 @@ _RESPONSE_TYPES: Final[dict[str, Format]] = {
     "text/html": Format.HTML,
     "application/xhtml+xml": Format.HTML,
     "text/plain": Format.TEXT,
+    "text/markdown": Format.MARKDOWN,
     "application/xml": Format.XML,
     "text/xml": Format.XML,
 }
@@ -450,7 +467,7 @@ def _negotiate_format(
             else:
                 signal = default
         return _CANONICAL_CHOICES[signal]
-    chosen = _best_offer(ranges, _offers_among(allowed), _OFFERED_PARAMETERS)
+    chosen = _best_offer(ranges, _offers_among(allowed), _OFFERED_PARAMETERS, _BY_NAME_ONLY)
     if chosen is None:
         return _CANONICAL_CHOICES[default]
     return _OFFERS_BY_MEDIA_TYPE[chosen]
@@ -491,27 +508,11 @@ def negotiate_format(
     return _negotiate_format_cached(accept, default, response_content_type, requested_with, allowed)
 
 
-def _truncations(tag: str) -> list[str]:
-    """``tag`` and its ever shorter prefixes, as RFC 4647 Section 3.4 lookup tries them.
-
-    A single-character subtag ("x" for private use, or an extension singleton) means
-    nothing without what follows it, so it goes together with that.
-    """
-    subtags = tag.split("-")
-    prefixes = [tag]
-    while len(subtags) > 1:
-        subtags.pop()
-        if len(subtags[-1]) == 1:
-            subtags.pop()
-        prefixes.append("-".join(subtags))
-    return prefixes
-
-
 def _negotiate_language(accept_language: str, available: Collection[str], default: str) -> str:
     by_tag: dict[str, str] = {}
     for tag in available:
         # The first spelling of a tag wins when the application lists it twice.
-        by_tag.setdefault(_normalise_language(tag), tag)
+        by_tag.setdefault(_langtags.normalise(tag), tag)
     ranges = _parse_accept_language(accept_language)
     refused = {r.tag for r in ranges if r.q <= 0}
     # sorted() is stable: ranges of equal weight keep the client's order.
@@ -519,9 +520,10 @@ def _negotiate_language(accept_language: str, available: Collection[str], defaul
         if language_range.tag == "*":
             # RFC 4647 Section 3.4: in lookup the wildcard stands for the default.
             return default
-        for index, candidate in enumerate(_truncations(language_range.tag)):
-            # A shortened tag the client refused outright (fr-CA, fr;q=0) is skipped;
-            # the tag it listed itself is not, it said yes to that.
+        for index, candidate in enumerate(_langtags.fallbacks(language_range.tag)):
+            # A tag the client refused outright is skipped when reached by shortening
+            # (fr-CA, fr;q=0) or as a stand-in (pt-PT, pt-BR;q=0); the tag it listed
+            # itself is not, it said yes to that.
             if candidate in by_tag and (index == 0 or candidate not in refused):
                 return by_tag[candidate]
     return default
@@ -538,7 +540,10 @@ def negotiate_language(
     Lookup, not filtering, because a page is rendered in exactly one language: each
     range in order of weight is tried as given and then shortened subtag by subtag
     (``de-CH-1996``, ``de-CH``, ``de``) before the next range is considered, and
-    ``default`` answers when nothing matches. Tags compare case-insensitively with ``_``
+    ``default`` answers when nothing matches. The tags visitors send for Chinese and
+    Portuguese reach the written variety they mean (``zh-CN`` finds ``zh-Hans``,
+    ``pt-PT`` finds ``pt-BR`` when there is no ``pt-PT``; ``zh-TW`` never finds
+    ``zh-Hans``): see ``_langtags.fallbacks``. Tags compare case-insensitively with ``_``
     read as ``-``; the result is spelled as in ``available``.
     """
     if not accept_language:

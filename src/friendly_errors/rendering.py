@@ -1,9 +1,9 @@
 """From a status code and a request to the status, headers and body of a friendly error response.
 
 This is the sans-IO core both middlewares share: it knows nothing of ASGI or WSGI. :class:`Renderer`
-negotiates the format and language, picks the catalogue entry, renders it (HTML and user text through
-Jinja2, JSON and XML from data, built-in text from Python) and frames the result with the headers every
-error response needs.
+negotiates the format and language, picks the catalogue entry, renders it (HTML and user text and
+Markdown through Jinja2, JSON and XML from data, built-in text and Markdown from Python) and frames the
+result with the headers every error response needs.
 
 Two promises shape it. Options and user templates are checked when the renderer is built, so a mistake
 fails at start-up. And :meth:`Renderer.render` never raises: it runs while an error is being reported,
@@ -23,7 +23,7 @@ import string
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final, Literal
 from urllib.parse import quote
@@ -32,9 +32,9 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
-from friendly_errors import _csp, _memo, _problem, _text
+from friendly_errors import _csp, _langtags, _markdown, _memo, _problem, _text
 from friendly_errors._loader import class_key
-from friendly_errors.catalogue import Catalogue, Fault, StatusInfo
+from friendly_errors.catalogue import DEFAULT_LOCALE, Catalogue, StatusInfo
 from friendly_errors.negotiation import Format, FormatChoice, negotiate_format, negotiate_language
 
 __all__ = ["RenderedError", "Renderer", "RequestInfo"]
@@ -93,11 +93,14 @@ _COMMON_HEADERS: Final = (
 )
 _REFERRER_POLICY: Final = ("Referrer-Policy", "no-referrer")
 _CHARSET: Final = "; charset=utf-8"
+# RFC 7763 Section 2: charset is required for text/markdown, and variant names the syntax the body is
+# written in (RFC 7764 Section 3.1 registers CommonMark).
+_MEDIA_TYPE_PARAMETERS: Final = {"text/markdown": "; charset=utf-8; variant=CommonMark"}
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
 _LANGUAGE_TAG: Final = re.compile(r"[A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 # User templates the renderer may select; anything else in a template directory is only checked when
 # one of these refers to it.
-_SELECTABLE: Final = re.compile(r"(?:[1-9][0-9][0-9]|[1-9]xx|error|maintenance)\.(?:html|txt)")
+_SELECTABLE: Final = re.compile(r"(?:[1-9][0-9][0-9]|[1-9]xx|error|maintenance)\.(?:html|txt|md)")
 # Characters that may not appear in a URL written into a page or a header value.
 _URL_FORBIDDEN: Final = re.compile(r"[\x00-\x20\x7f-\x9f\"<>\\^`{|}]")
 _URL_SCHEMES: Final = ("https://", "http://", "mailto:", "tel:", "/")
@@ -166,16 +169,23 @@ class Renderer:
         # stylesheet, so the precomputed CSP no longer describes the output.
         self._builtin_shadowed = any((d / _BUILTIN_DIR).exists() for d in dirs)
         self._env = _environment(dirs)
-        _check_templates(self._env, dirs)
+        self._markdown_env = _markdown_environment(self._env)
+        _check_templates(self._env, self._markdown_env, dirs)
 
         # Keyed by status code, or by MAINTENANCE for the maintenance page.
         self._templates: dict[tuple[_Page, Format], tuple[jinja2.Template | None, bool]] = {}
         self._contexts: dict[tuple[_Page, str, Format], dict[str, Any]] = {}
         self._problems: dict[tuple[_Page, str], dict[str, Any]] = {}
         self._texts: dict[tuple[_Page, str], _text.TextParts] = {}
+        self._markdowns: dict[tuple[_Page, str], _markdown.MarkdownParts] = {}
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
-        self._fallbacks: dict[tuple[int, str, bool], tuple[list[tuple[str, str]], bytes]] = {}
+        self._fallbacks: dict[tuple[int, str, str], tuple[list[tuple[str, str]], bytes]] = {}
+        # Each language's words as pages use them: English now, any other before its first page
+        # (built-in languages are read on first use, see Catalogue.default), so that the static
+        # fallback always has them.
+        self._languages: dict[str, _Language] = {}
+        self._language(DEFAULT_LOCALE)
         # The built-in pages, cut where each request's own values go (see _memo).
         self.memo = _memo.PageMemo()
         self._markers = _memo.Markers()
@@ -208,18 +218,22 @@ class Renderer:
         """
         choice = _HTML_CHOICE
         method = "GET"
+        lang = DEFAULT_LOCALE
         try:
             method = request.method
             headers = request.headers
+            accept = headers.get("accept")
+            accept_language = headers.get("accept-language")
+            requested_with = headers.get("x-requested-with")
             if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 999:
                 logger.error("friendly_errors: invalid status %r, answering 500 instead", status)
                 status = 500
             status = int(status)  # an IntEnum such as http.HTTPStatus prints as its name
             choice = negotiate_format(
-                headers.get("accept"),
+                accept,
                 default=self._default_format,
                 response_content_type=response_content_type,
-                requested_with=headers.get("x-requested-with"),
+                requested_with=requested_with,
             )
             if status < 200 or status in _NO_CONTENT:
                 return RenderedError(
@@ -227,11 +241,15 @@ class Renderer:
                 )
             # The language the entry's text is really in: French asked for and no French text for
             # this code means an English page, and Content-Language must say so.
-            info = self._catalogue.get(
-                status, negotiate_language(headers.get("accept-language"), self._locales)
-            )
-            lang = info.locale
-            retry_after = _checked_seconds(retry_after)
+            lang = self._catalogue.get(
+                status, negotiate_language(accept_language, self._locales)
+            ).locale
+            if lang not in self._languages:
+                self._language(lang)
+            if retry_after is not None and (
+                isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
+            ):
+                retry_after = None
             fmt = choice.format
             csp: str | None = None
             if fmt is Format.JSON or fmt is Format.XML:
@@ -246,12 +264,10 @@ class Renderer:
                     fmt,
                     _as_get(request),
                     request_id,
-                    detail=detail,
-                    traceback=traceback,
-                    retry_after=retry_after,
-                    retry=_text.retry_advice(info, retry_after),
-                    key=(status, lang, fmt, retry_after),
-                    now=now,
+                    detail,
+                    traceback,
+                    retry_after,
+                    now,
                 )
             return self._framed(status, choice, lang, body, csp, head=method == "HEAD")
         except Exception:
@@ -261,7 +277,7 @@ class Renderer:
                 choice.format.value,
                 status,
             )
-            return self._fallback(status, choice, method == "HEAD")
+            return self._fallback(status, choice, method == "HEAD", lang)
 
     def render_maintenance(
         self,
@@ -278,11 +294,13 @@ class Renderer:
         Negotiated like every error, in the words of the catalogue's labels for the language the
         request asks for. ``message`` is the operator's, shown as the detail; ``retry_after`` is the
         wait the caller's ``Retry-After`` announces, repeated in the problem document; ``until``,
-        when the operator said when the work ends, is shown as a clock time in UTC and in words.
-        Never raises, like :meth:`render`.
+        when the operator said when the work ends, is shown as a clock time in UTC (and in words
+        where the language has them) and is the problem's ``until``. Never raises, like
+        :meth:`render`.
         """
         choice = _HTML_CHOICE
         method = "GET"
+        lang = DEFAULT_LOCALE
         try:
             method = request.method
             headers = request.headers
@@ -292,7 +310,11 @@ class Renderer:
                 requested_with=headers.get("x-requested-with"),
             )
             lang = negotiate_language(headers.get("accept-language"), self._locales)
-            retry_after = _checked_seconds(retry_after)
+            language = self._language(lang)
+            if retry_after is not None and (
+                isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
+            ):
+                retry_after = None
             fmt = choice.format
             csp: str | None = None
             if fmt is Format.JSON or fmt is Format.XML:
@@ -301,27 +323,20 @@ class Renderer:
                 )
                 body = _problem.to_json(problem) if fmt is Format.JSON else _problem.to_xml(problem)
             else:
-                retry = ""
-                if until is not None:
-                    retry = _text.maintenance_advice(
-                        self._catalogue.labels(lang),
-                        _clock(until, _utc(now)),
-                        retry_after,
-                    )
+                advice = ""
+                if until is not None and retry_after:
+                    advice = _text.maintenance_advice(language.words, until, retry_after, now)
                 body, csp = self._page(
                     MAINTENANCE,
                     lang,
                     fmt,
                     _as_get(request),
                     request_id,
-                    detail=message,
-                    traceback=None,
-                    retry_after=retry_after,
-                    retry=retry,
-                    # Whether there is advice decides the page's shape; the advice itself goes in
-                    # per request, as it counts down.
-                    key=(MAINTENANCE, lang, fmt, bool(retry)),
-                    now=now,
+                    message,
+                    None,
+                    retry_after,
+                    now,
+                    advice=advice,
                 )
             return self._framed(503, choice, lang, body, csp, head=method == "HEAD")
         except Exception:
@@ -330,7 +345,7 @@ class Renderer:
                 "served the static fallback instead",
                 choice.format.value,
             )
-            return self._fallback(503, choice, method == "HEAD")
+            return self._fallback(503, choice, method == "HEAD", lang)
 
     def _framed(
         self,
@@ -346,7 +361,7 @@ class Renderer:
         tail = self._headers.get((choice.media_type, lang))
         if tail is None:
             tail = self._headers[(choice.media_type, lang)] = (
-                ("Content-Type", choice.media_type + _CHARSET),
+                ("Content-Type", _content_type(choice.media_type)),
                 ("Content-Language", lang),
                 *_COMMON_HEADERS,
             )
@@ -358,7 +373,7 @@ class Renderer:
             status, framed, b"" if head else body, choice.format, choice.media_type
         )
 
-    # -- HTML and text --------------------------------------------------------------------------
+    # -- HTML, text and Markdown -----------------------------------------------------------------
 
     def _page(
         self,
@@ -367,18 +382,16 @@ class Renderer:
         fmt: Format,
         request: RequestInfo,
         request_id: str,
-        *,
         detail: str | None,
         traceback: str | None,
         retry_after: int | None,
-        retry: str,
-        key: tuple[Any, ...],
         now: datetime | None,
+        *,
+        advice: str | None = None,
     ) -> tuple[bytes, str | None]:
-        """The body of an HTML or text page and, for HTML, its Content-Security-Policy.
+        """The body of an HTML, text or Markdown page and, for HTML, its Content-Security-Policy.
 
-        ``page`` is a status code, or MAINTENANCE; ``retry`` is the advice on trying again, and
-        ``key`` what the page depends on besides the request's own values and the detail.
+        ``page`` is a status code, or MAINTENANCE with its ``advice`` on when to come back.
         """
         request = _shown(request)
         template, builtin = self._template(page, fmt)
@@ -386,27 +399,59 @@ class Renderer:
         info: StatusInfo = context["info"]
         detail = _text.printable(detail) if detail else None
         traceback = _text.printable(traceback) if traceback else None
-        values = _request_values(info, request_id, request, now, retry, context["labels"])
+        language = self._languages[lang]
+        # The built-in Markdown body speaks in the catalogue's labels; templates get the same
+        # context in every format.
+        markdown = (
+            self._markdown_parts(page, lang)
+            if template is None and fmt is Format.MARKDOWN
+            else None
+        )
+        # The advice is a per-request value (marked in the memo's pages) when it names a wait, which
+        # may be shown as a clock time; the memo's key then says only that there is one.
+        wait: int | bool | None = retry_after
+        if advice is not None:
+            retry, wait = advice, bool(advice)
+        elif markdown is None:
+            retry = _text.retry_advice(info, retry_after, language.words, now)
+        else:
+            key = _text.retry_key(info, retry_after)
+            retry = _markdown.retry_advice(markdown, key, retry_after, now)
+        values = _request_values(info, language, request_id, request, now, retry)
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
-        # Only the built-in page and text are kept, and never with a traceback or a long detail,
-        # which may be unique per request.
+        # Only the built-in page, text and Markdown are kept, and never with a traceback or a long
+        # detail, which may be unique per request. A memo that may keep nothing is off: every page is
+        # then rendered in full, which is what tests and benchmarks compare the memo with.
         if (
             (template is None or builtin)
+            and self.memo.max_entries > 0
             and traceback is None
             and (detail is None or len(detail) <= _MEMO_DETAIL)
         ):
-            memo_key = (*key, detail, can_retry)
+            memo_key = (page, lang, fmt, detail, wait, can_retry)
             cut = self.memo.get(memo_key)
             if cut is None:
                 cut = self._cut(
-                    template, page, lang, context, detail, retry_after, values, can_retry
+                    template,
+                    markdown,
+                    page,
+                    lang,
+                    context,
+                    detail,
+                    retry_after,
+                    values,
+                    can_retry,
+                    marked=bool(wait),
                 )
                 if cut is not None:
                     self.memo.put(memo_key, cut)
             if cut is not None:
-                return cut.join(_slot_bytes(values, html=template is not None)), cut.csp
+                return cut.join(_slot_bytes(values, cut.slots, fmt)), cut.csp
+        if markdown is not None:
+            text = _markdown_body(markdown, detail, _markdown_slots(values), traceback)
+            return _text_bytes(text), None
         if template is None:
             text = _text.render_text(
                 self._text_parts(page, lang),
@@ -428,6 +473,7 @@ class Renderer:
     def _cut(
         self,
         template: jinja2.Template | None,
+        markdown: _markdown.MarkdownParts | None,
         page: _Page,
         lang: str,
         context: Mapping[str, Any],
@@ -435,18 +481,29 @@ class Renderer:
         retry_after: int | None,
         values: tuple[str, ...],
         can_retry: bool,
+        *,
+        marked: bool,
     ) -> _memo.Cut | None:
-        """The built-in page or text for these inputs, rendered with markers and cut at them.
+        """The built-in page, text or Markdown for these inputs, rendered with markers and cut at them.
 
-        The retry advice stays empty rather than marked when it is empty: the page tests it (``{% if
-        retry_text %}``), and whether it is empty follows from the key alone.
+        The retry advice is ``marked`` only when it names a wait, which may be a clock time.
+        Otherwise it follows from the key alone, entry and language, and is part of the page: the
+        page tests it (``{% if retry_text %}``), and a text body need not wrap it again for every
+        request.
         """
         markers = list(self._markers.values)
-        if not values[_RETRY]:
-            markers[_RETRY] = ""
+        if markdown is not None:
+            if not marked:
+                markers[_RETRY] = _markdown.inline(values[_RETRY])
+            text = _markdown_body(markdown, detail, markers, None)
+            return self._markers.cut(text, _text_bytes, None)
+        retry_line = markers[_RETRY]
+        if not marked:
+            markers[_RETRY] = values[_RETRY]
+            retry_line = _text.retry_line(values[_RETRY])
         if template is None:
             before, after = _text.text_frame(
-                self._text_parts(page, lang), detail=detail, retry_line=markers[_RETRY]
+                self._text_parts(page, lang), detail=detail, retry_line=retry_line
             )
             text = before + markers[_SUPPORT] + after
             return self._markers.cut(text, _text_bytes, None)
@@ -481,13 +538,13 @@ class Renderer:
         """The template for ``page`` in ``fmt`` and whether it is the unmodified built-in page.
 
         Most specific first: ``524.html``, ``5xx.html``, ``error.html``, then the built-in page; for
-        the maintenance page ``maintenance.html``, then its built-in page. Plain text has no
-        built-in template (it is written by Python), hence ``None``.
+        the maintenance page ``maintenance.html``, then its built-in page. Plain text and Markdown
+        have no built-in template (Python writes them), hence ``None``.
         """
         key = (page, fmt)
         found = self._templates.get(key)
         if found is None:
-            ext = "html" if fmt is Format.HTML else "txt"
+            ext = fmt.extension
             if page == MAINTENANCE:
                 names, builtin_name = [f"maintenance.{ext}"], MAINTENANCE_TEMPLATE
             else:
@@ -499,10 +556,11 @@ class Renderer:
             if fmt is Format.HTML:
                 template = self._env.select_template([*names, builtin_name])
             elif names:
+                env = self._markdown_env if fmt is Format.MARKDOWN else self._env
                 try:
-                    template = self._env.select_template(names)
+                    template = env.select_template(names)
                 except jinja2.TemplatesNotFound:
-                    pass  # no user text template: Python writes the built-in text
+                    pass  # no user template: Python writes the built-in text or Markdown
             found = self._templates[key] = (
                 template,
                 template is not None
@@ -517,29 +575,27 @@ class Renderer:
         found = self._contexts.get(key)
         if found is None:
             if page == MAINTENANCE:
-                labels = self._catalogue.labels(lang)
-                info = self._maintenance_info(lang)
-                found = self._entry_context(info, fmt)
-                # The page's own words come in the page's language; nothing to mark.
-                found["labels"] = labels
-                found["label_lang_attr"] = Markup("")
+                words = self._language(lang).words
+                found = self._entry_context(self._maintenance_info(lang), lang, fmt)
                 found["fault"] = MAINTENANCE
-                found["fault_caption"] = labels["fault_maintenance"]
-                found["route"] = _text.closed_route(labels)
-                found["status_url"] = self._status_url
+                found["fault_caption"] = words["fault_maintenance"]
+                found["route"] = _text.closed_route(words)
                 found["retry_text"] = ""
             else:
-                found = self._entry_context(self._catalogue.get(page, lang), fmt)
+                found = self._entry_context(self._catalogue.get(page, lang), lang, fmt)
             self._contexts[key] = found
         return found
 
-    def _entry_context(self, info: StatusInfo, fmt: Format) -> dict[str, Any]:
-        """An error page's context for ``info``, the per-request values at their defaults."""
+    def _entry_context(self, info: StatusInfo, lang: str, fmt: Format) -> dict[str, Any]:
+        """A page's context for ``info``, the per-request values at their defaults."""
+        language = self._language(lang)
+        labels = language.words
         return {
             "format": fmt.value,
-            "lang": info.locale,
-            "labels": _text.LABELS,
-            "label_lang_attr": _label_lang_attr(info.locale),
+            "lang": lang,
+            "dir": language.dir,
+            "labels": labels,
+            "label_lang_attr": language.label_lang_attr,
             "status": info.code,
             "status_class": info.status_class,
             "info": info,
@@ -547,8 +603,8 @@ class Renderer:
             "summary": info.summary,
             "description": info.description,
             "fault": info.fault.value,
-            "fault_caption": _text.FAULT_CAPTIONS[info.fault],
-            "route": _ROUTES[info.fault],
+            "fault_caption": _text.fault_caption(info.fault, labels),
+            "route": _text.route(info.fault, labels),
             "causes": info.causes,
             "visitor_fixes": info.visitor_fixes,
             "developer_fixes": info.developer_fixes,
@@ -568,21 +624,21 @@ class Renderer:
             "detail": None,
             "traceback": None,
             "retry_after": None,
-            "retry_text": _text.retry_advice(info, None),
+            "retry_text": _text.retry_advice(info, None, labels),
             "can_retry": False,
             "support_text": "",
         }
 
     def _maintenance_info(self, lang: str) -> StatusInfo:
         """The maintenance page as an entry: 503's facts, in the words of the catalogue's labels."""
-        labels = self._catalogue.labels(lang)
+        words = self._language(lang).words
         return replace(
             self._catalogue.get(503, lang),
-            title=labels["maintenance_title"],
-            summary=labels["maintenance_summary"],
-            description=labels["maintenance_description"],
+            title=words["maintenance_title"],
+            summary=words["maintenance_summary"],
+            description=words["maintenance_description"],
             causes=(),
-            visitor_fixes=(labels["maintenance_visitor_fix"],),
+            visitor_fixes=(words["maintenance_visitor_fix"],),
             developer_fixes=(),
             other_meanings=(),
             # Which RFC defines 503 is no help to someone waiting for the site to reopen.
@@ -592,14 +648,24 @@ class Renderer:
             locale=lang,
         )
 
+    def _language(self, lang: str) -> _Language:
+        """The words of ``lang`` as pages use them, prepared once."""
+        found = self._languages.get(lang)
+        if found is None:
+            labels = self._catalogue.labels(lang)
+            english = self._catalogue.labels(DEFAULT_LOCALE)
+            found = self._languages[lang] = _Language.prepare(lang, labels, english)
+        return found
+
     def _text_parts(self, page: _Page, lang: str) -> _text.TextParts:
         key = (page, lang)
         found = self._texts.get(key)
         if found is None:
+            words = self._language(lang).words
             if page == MAINTENANCE:
                 found = _text.maintenance_text_parts(
                     self._maintenance_info(lang),
-                    self._catalogue.labels(lang),
+                    words,
                     site_name=self._site_name,
                     home_url=self._home_url,
                     contact_url=self._contact_url,
@@ -608,6 +674,7 @@ class Renderer:
             else:
                 found = _text.text_parts(
                     self._catalogue.get(page, lang),
+                    words,
                     show_developer_info=self._show_developer_info,
                     site_name=self._site_name,
                     home_url=self._home_url,
@@ -615,6 +682,33 @@ class Renderer:
                     status_url=self._status_url if page // 100 == 5 else None,
                 )
             self._texts[key] = found
+        return found
+
+    def _markdown_parts(self, page: _Page, lang: str) -> _markdown.MarkdownParts:
+        key = (page, lang)
+        found = self._markdowns.get(key)
+        if found is None:
+            words = self._language(lang).words
+            if page == MAINTENANCE:
+                found = _markdown.maintenance_markdown_parts(
+                    self._maintenance_info(lang),
+                    words,
+                    site_name=self._site_name,
+                    home_url=self._home_url,
+                    contact_url=self._contact_url,
+                    status_url=self._status_url,
+                )
+            else:
+                found = _markdown_parts(
+                    self._catalogue.get(page, lang),
+                    words,
+                    show_developer_info=self._show_developer_info,
+                    site_name=self._site_name,
+                    home_url=self._home_url,
+                    contact_url=self._contact_url,
+                    status_url=self._status_url if page // 100 == 5 else None,
+                )
+            self._markdowns[key] = found
         return found
 
     def _sample_builtin_page(self) -> str:
@@ -671,7 +765,7 @@ class Renderer:
         if base is None:
             base = self._problems[key] = _problem.maintenance_problem(
                 self._catalogue.get(503, lang),
-                self._catalogue.labels(lang),
+                self._language(lang).words,
                 type_uri=self._problem_type.format(code=503),
                 has_instance=self._problem_instance is not None,
                 status_url=self._status_url,
@@ -704,11 +798,14 @@ class Renderer:
 
     # -- the page that cannot fail --------------------------------------------------------------
 
-    def _fallback(self, status: object, choice: FormatChoice, head: bool) -> RenderedError:
-        """A minimal response built from constants and the status number only.
+    def _fallback(
+        self, status: object, choice: FormatChoice, head: bool, lang: str
+    ) -> RenderedError:
+        """A minimal response built from the status number and words prepared in advance.
 
         Nothing in it depends on templates, the catalogue or request data, which is what makes it
-        safe to serve after any of those has failed.
+        safe to serve after any of those has failed. It is in ``lang`` when that language's words
+        were prepared before the failure (they are, before its first page), else in English.
         """
         code = (
             int(status)
@@ -719,10 +816,13 @@ class Renderer:
             return RenderedError(
                 code, list(_COMMON_HEADERS), b"", choice.format, choice.media_type, fallback=True
             )
-        key = (code, choice.media_type, choice.format is Format.HTML)
+        language = self._languages.get(lang) or self._languages[DEFAULT_LOCALE]
+        key = (code, choice.media_type, language.lang)
         found = self._fallbacks.get(key)
         if found is None:
-            found = self._fallbacks[key] = _fallback_response(code, choice, self._frame_ancestors)
+            found = self._fallbacks[key] = _fallback_response(
+                code, choice, self._frame_ancestors, language
+            )
         headers, body = found
         return RenderedError(
             code,
@@ -737,18 +837,47 @@ class Renderer:
 _HTML_CHOICE: Final = FormatChoice(Format.HTML, "text/html")
 
 
+def markdown_entry(catalogue: Catalogue, status: int, locale: str = "en") -> str:
+    """The entry for ``status`` as Markdown, in the words and layout of a Markdown error body but
+    without a request's details: what ``friendly-errors explain --format markdown`` prints."""
+    info = catalogue.get(status, locale)
+    parts = _markdown_parts(
+        info,
+        _text.words(catalogue.labels(info.locale)),
+        show_developer_info=True,
+        site_name=None,
+        home_url=None,
+        contact_url=None,
+    )
+    retry = _markdown.retry_advice(parts, _text.retry_key(info, None), None, None)
+    return _markdown.render_entry(parts, retry)
+
+
+def _markdown_parts(
+    info: StatusInfo,
+    words: Mapping[str, str],
+    *,
+    show_developer_info: bool,
+    site_name: str | None,
+    home_url: str | None,
+    contact_url: str | None,
+    status_url: str | None = None,
+) -> _markdown.MarkdownParts:
+    return _markdown.markdown_parts(
+        info,
+        words,
+        spec_url=info.spec_url if _is_web_url(info.spec_url) else "",
+        show_developer_info=show_developer_info,
+        site_name=site_name,
+        home_url=home_url,
+        contact_url=contact_url,
+        status_url=status_url,
+    )
+
+
 def _as_get(request: RequestInfo) -> RequestInfo:
     """HEAD gets the page a GET would get, so Content-Length is that of the GET body."""
     return replace(request, method="GET") if request.method == "HEAD" else request
-
-
-def _checked_seconds(retry_after: int | None) -> int | None:
-    """A wait in seconds the page may repeat; anything else is not shown at all."""
-    if retry_after is not None and (
-        isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
-    ):
-        return None
-    return retry_after
 
 
 def _shown(request: RequestInfo) -> RequestInfo:
@@ -774,80 +903,183 @@ _REQUEST_ID, _TIMESTAMP, _METHOD, _PATH, _QUERY, _SUPPORT, _RETRY = range(len(_m
 
 def _request_values(
     info: StatusInfo,
+    language: _Language,
     request_id: str,
     request: RequestInfo,
     now: datetime | None,
     retry: str,
-    labels: Mapping[str, str],
 ) -> tuple[str, ...]:
     """A request's own values as a page shows them, in the order of _memo.SLOTS.
 
     ``request`` is already printable (_shown), and a HEAD request shows as the GET it mirrors.
+    ``retry`` is the retry advice, which depends on the wait the response announces.
     """
     rid = _text.printable(_text.shorten(request_id), multiline=False)
     timestamp = _utc_now() if now is None else _timestamp(now)
     method = "GET" if request.method == "HEAD" else request.method
     support = _text.support_text(
+        language.support_prefixes,
         info.code,
         info.title,
         rid,
         timestamp,
         _text.shorten(method, 20),
         _text.shorten(request.path),
-        labels,
     )
     return (rid, timestamp, method, request.path, request.query, support, retry)
 
 
-def _slot_bytes(values: tuple[str, ...], *, html: bool) -> tuple[bytes, ...]:
-    """The per-request values as a cut page takes them: escaped for HTML, laid out for text."""
-    if html:
-        return tuple(_text_bytes(str(escape(value))) for value in values)
+def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], fmt: Format) -> list[bytes]:
+    """The per-request values a cut page prints (``slots``), as it takes them: escaped for the
+    built-in HTML page, written as Markdown for the Markdown body, laid out for text. A value the
+    page does not print is not prepared."""
     laid_out = [b""] * len(values)
-    laid_out[_SUPPORT] = _text_bytes(_text.support_lines(values[_SUPPORT]))
-    laid_out[_RETRY] = _text_bytes(_text.retry_line(values[_RETRY]))
-    return tuple(laid_out)
+    if fmt is Format.MARKDOWN:
+        markdown = _markdown_slots(values)
+        for slot in slots:
+            laid_out[slot] = _text_bytes(markdown[slot])
+        return laid_out
+    for slot in slots:
+        value = values[slot]
+        if fmt is Format.HTML:
+            laid_out[slot] = _text_bytes(str(escape(value)))
+        elif slot == _SUPPORT:
+            laid_out[slot] = _text_bytes(_text.support_lines(value))
+        elif slot == _RETRY:
+            laid_out[slot] = _text_bytes(_text.retry_line(value))
+    return laid_out
 
 
 def _text_bytes(text: str) -> bytes:
     return _problem.utf8(text)[1]
 
 
-_ROUTES: Final = {fault: _text.route(fault) for fault in Fault}
+@dataclass(frozen=True)
+class _Language:
+    """One language's words as pages use them, prepared once, before the first page in it.
+
+    Also what the static fallback says in that language, made safe to print into any format.
+    """
+
+    lang: str
+    dir: str
+    #: The labels as a page prints them (``_text.words``: ``{{`` is a brace), the retry wait's
+    #: sentence still with its placeholders.
+    words: Mapping[str, str]
+    #: `` lang="en"`` on the page's words when they are all English on a page that is not: a
+    #: language whose file gives entries but no ``[labels]``. Screen readers must then read them
+    #: as English (WCAG 3.1.2). A partly translated table is not marked word by word:
+    #: ``friendly-errors list --missing`` shows the gaps to fill instead.
+    label_lang_attr: Markup
+    support_prefixes: tuple[str, str, str, str]
+    #: The word for "Error": the fallback's title wherever the IANA phrase, English, cannot serve.
+    error: str
+    #: "The full error page could not be shown."
+    sentence: str
+    #: The same two as literal Markdown, for the Markdown fallback.
+    markdown_error: str
+    markdown_sentence: str
+
+    @classmethod
+    def prepare(cls, lang: str, labels: Mapping[str, str], english: Mapping[str, str]) -> _Language:
+        def safe(text: str) -> str:
+            # A label from a Python mapping may hold controls or lone surrogates; the fallback
+            # must be able to write it into every format without a failure of its own.
+            return _problem.utf8(_text.printable(text, multiline=False))[0]
+
+        words = _text.words(labels)
+        marked = not _is_english(lang) and labels == english
+        error, sentence = safe(words["error"]), safe(words["fallback"])
+        return cls(
+            lang=lang,
+            dir=_langtags.direction(lang),
+            words=words,
+            label_lang_attr=Markup(' lang="{}"').format(DEFAULT_LOCALE) if marked else Markup(""),
+            support_prefixes=_text.support_prefixes(words),
+            error=error,
+            sentence=sentence,
+            markdown_error=_markdown.inline(error),
+            markdown_sentence=_markdown.inline(sentence),
+        )
+
+
+def _is_english(lang: str) -> bool:
+    return DEFAULT_LOCALE in _langtags.fallbacks(lang)
+
+
+def _markdown_slots(values: tuple[str, ...]) -> tuple[str, ...]:
+    """The per-request values written as Markdown, in the order of _memo.SLOTS; the full render
+    and the memo both take them from here, so both escape alike."""
+    request_id, timestamp, method, path, retry = _markdown.request_values(
+        values[_REQUEST_ID], values[_TIMESTAMP], values[_METHOD], values[_PATH], values[_RETRY]
+    )
+    return (request_id, timestamp, method, path, "", "", retry)
+
+
+def _markdown_body(
+    parts: _markdown.MarkdownParts,
+    detail: str | None,
+    values: Sequence[str],
+    traceback: str | None,
+) -> str:
+    """The Markdown body around ``values`` in the order of _memo.SLOTS: written as Markdown for a
+    full render, markers for the memo to cut at."""
+    return _markdown.render(
+        parts,
+        detail=detail,
+        request_id=values[_REQUEST_ID],
+        timestamp=values[_TIMESTAMP],
+        method=values[_METHOD],
+        path=values[_PATH],
+        retry=values[_RETRY],
+        traceback=traceback,
+    )
+
+
+def _content_type(media_type: str) -> str:
+    return media_type + _MEDIA_TYPE_PARAMETERS.get(media_type, _CHARSET)
 
 
 def _fallback_response(
-    code: int, choice: FormatChoice, frame_ancestors: str
+    code: int, choice: FormatChoice, frame_ancestors: str, words: _Language
 ) -> tuple[list[tuple[str, str]], bytes]:
-    try:
-        phrase = http.HTTPStatus(code).phrase
-    except ValueError:
-        phrase = "Error"
+    phrase = ""
+    if _is_english(words.lang):
+        try:
+            phrase = http.HTTPStatus(code).phrase
+        except ValueError:
+            pass
+    title = phrase or words.error
     fmt = choice.format
     if fmt is Format.JSON:
-        body = f'{{"type":"about:blank","title":{json.dumps(phrase)},"status":{code}}}'
+        body = f'{{"type":"about:blank","title":{json.dumps(title)},"status":{code}}}'
     elif fmt is Format.XML:
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<problem xmlns="urn:ietf:rfc:7807">'
-            f"<type>about:blank</type><title>{html.escape(phrase, quote=False)}</title>"
+            f"<type>about:blank</type><title>{html.escape(title, quote=False)}</title>"
             f"<status>{code}</status></problem>\n"
         )
     elif fmt is Format.TEXT:
-        body = f"{code} {phrase}\n\nThe full error page could not be shown.\n"
+        body = f"{code} {title}\n\n{words.sentence}\n"
+    elif fmt is Format.MARKDOWN:
+        # A reason phrase is words and spaces, nothing to escape; the words of a language are
+        # escaped when they are prepared.
+        body = f"# {code} {phrase or words.markdown_error}\n\n{words.markdown_sentence}\n"
     else:
+        direction = ' dir="rtl"' if words.dir == "rtl" else ""
         body = (
-            '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<!doctype html>\n<html lang="{words.lang}"{direction}><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="robots" content="noindex">'
-            f"<title>{code} {html.escape(phrase, quote=False)}</title></head>\n"
-            f"<body><main><h1>{code} {html.escape(phrase, quote=False)}</h1>"
-            "<p>The full error page could not be shown.</p></main></body></html>\n"
+            f"<title>{code} {html.escape(title, quote=False)}</title></head>\n"
+            f"<body><main><h1>{code} {html.escape(title, quote=False)}</h1>"
+            f"<p>{html.escape(words.sentence, quote=False)}</p></main></body></html>\n"
         )
-    data = body.encode("ascii")
+    data = body.encode("utf-8")
     headers = [
-        ("Content-Type", choice.media_type + _CHARSET),
+        ("Content-Type", _content_type(choice.media_type)),
         ("Content-Length", str(len(data))),
-        ("Content-Language", "en"),
+        ("Content-Language", words.lang),
         *_COMMON_HEADERS,
     ]
     if fmt is Format.HTML:
@@ -873,28 +1105,6 @@ def _utc_now() -> str:
     return text
 
 
-def _utc(now: datetime | None) -> datetime:
-    """``now`` in UTC (a naive one is taken to be UTC already), or the current time."""
-    if now is None:
-        return datetime.now(timezone.utc)
-    return (
-        now.astimezone(timezone.utc) if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
-    )
-
-
-def _clock(when: datetime, now: datetime) -> str:
-    """A UTC clock time to come back at: ``14:05`` today, ``2026-12-08 14:05`` on another day.
-
-    Rounded up to the minute: a visitor told 14:05 for work that ends at 14:05:30 comes back early.
-    """
-    when = _utc(when)
-    if when.second or when.microsecond:
-        when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    if when.date() == now.date():
-        return f"{when.hour:02d}:{when.minute:02d}"
-    return f"{when.year:04d}-{when.month:02d}-{when.day:02d} {when.hour:02d}:{when.minute:02d}"
-
-
 def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC; a naive ``now`` is taken to be UTC already."""
     if now.tzinfo is not None:
@@ -906,13 +1116,6 @@ def _timestamp(now: datetime) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _label_lang_attr(lang: str) -> Markup:
-    """``lang="en"`` for the built-in labels on a page in another language (WCAG 3.1.2)."""
-    if lang.split("-", 1)[0].lower() == _text.LABELS_LANG:
-        return Markup("")
-    return Markup(' lang="{}"').format(_text.LABELS_LANG)
 
 
 def _is_web_url(url: str) -> bool:
@@ -1039,37 +1242,53 @@ def _environment(dirs: Sequence[Path]) -> jinja2.Environment:
     )
 
 
-def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:
+def _markdown_environment(env: jinja2.Environment) -> jinja2.Environment:
+    """The environment of Markdown templates: ``env``'s loader and settings, Markdown's escaping.
+
+    HTML autoescaping would leave ``[text](javascript:...)`` a link and print every apostrophe as
+    ``&#39;``, so Markdown templates escape every printed value for Markdown instead, and get filters
+    to print one as code.
+    """
+    markdown = env.overlay(autoescape=False, finalize=_markdown.finalize)
+    # An overlay shares its parent's filters dict: the Markdown filters get one of their own.
+    markdown.filters = {**env.filters, **_markdown.FILTERS}
+    return markdown
+
+
+def _check_templates(
+    env: jinja2.Environment, markdown_env: jinja2.Environment, dirs: Sequence[Path]
+) -> None:
     """Compile every user template that can be selected and everything it refers to, at start-up.
 
     A syntax error, an unknown filter or an ``{% extends %}`` of a missing file then stops the app
     from starting with the file and line in the message, instead of failing the first error page.
+    Markdown templates, and what they refer to, are compiled in the environment that renders them.
     """
-    pending: list[str] = []
+    pending: list[tuple[str, jinja2.Environment]] = []
     for directory in dirs:
         for entry in sorted(directory.iterdir()):
             if _SELECTABLE.fullmatch(entry.name) and entry.is_file():
-                pending.append(entry.name)
+                markdown = entry.name.endswith(".md")
+                pending.append((entry.name, markdown_env if markdown else env))
         builtin = directory / _BUILTIN_DIR
         if builtin.is_dir():
-            pending += sorted(
-                p.relative_to(directory).as_posix() for p in builtin.rglob("*") if p.is_file()
-            )
-    seen: set[str] = set()
+            names = sorted(p.relative_to(directory).as_posix() for p in builtin.rglob("*"))
+            pending += [(name, env) for name in names if (directory / name).is_file()]
+    seen: set[tuple[str, jinja2.Environment]] = set()
     while pending:
-        name = pending.pop()
-        if name in seen:
+        name, compiler = pending.pop()
+        if (name, compiler) in seen:
             continue
-        seen.add(name)
-        assert env.loader is not None
+        seen.add((name, compiler))
+        assert compiler.loader is not None
         try:
-            source, filename, _ = env.loader.get_source(env, name)
+            source, filename, _ = compiler.loader.get_source(compiler, name)
         except UnicodeDecodeError as exc:
             raise ValueError(f"template_dirs: template {name!r} is not valid UTF-8: {exc}") from exc
         where = filename or name
         try:
-            tree = env.parse(source, name, filename)
-            env.compile(tree, name, filename)
+            tree = compiler.parse(source, name, filename)
+            compiler.compile(tree, name, filename)
         except jinja2.TemplateSyntaxError as exc:
             raise ValueError(f"template_dirs: {where}, line {exc.lineno}: {exc.message}") from exc
         for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
@@ -1078,7 +1297,7 @@ def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:
             if not (isinstance(target, nodes.Const) and isinstance(target.value, str)):
                 continue  # a computed name can only be resolved when rendering
             try:
-                env.loader.get_source(env, target.value)
+                compiler.loader.get_source(compiler, target.value)
             except jinja2.TemplateNotFound:
                 if isinstance(node, nodes.Include) and node.ignore_missing:
                     continue
@@ -1086,4 +1305,4 @@ def _check_templates(env: jinja2.Environment, dirs: Sequence[Path]) -> None:
                     f"template_dirs: {where}, line {node.lineno}: template {target.value!r} "
                     "not found"
                 ) from None
-            pending.append(target.value)
+            pending.append((target.value, compiler))

@@ -34,7 +34,7 @@ logger = logging.getLogger("friendly_errors.server")
 INSTALL_HINT: Final = "pip install 'friendly-http-errors[server]'"
 
 # "/502", "/502.html" (Traefik's documented ``query: /{status}.html``) and a trailing slash.
-_CODE_PATH: Final = re.compile(r"/([0-9]{3})(?:\.(html|json|txt|xml))?/?")
+_CODE_PATH: Final = re.compile(r"/([0-9]{3})(?:\.(html|json|txt|xml|md))?/?")
 _FORMATS_BY_EXTENSION: Final = {fmt.extension: fmt for fmt in Format}
 # RFC 9110 Section 15: a status is three digits from 100 to 599. Below 400 a page is not an error (and
 # 204 or 304 cannot even carry one), so only 4xx and 5xx are served as asked.

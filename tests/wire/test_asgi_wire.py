@@ -55,7 +55,7 @@ def test_a_replaced_response_is_framed_exactly_and_the_connection_stays_usable(
     assert (second.status, second.body) == (200, b"hello")
 
 
-@pytest.mark.parametrize("accept", ["text/html", "application/json", "text/plain"])
+@pytest.mark.parametrize("accept", ["text/html", "application/json", "text/plain", "text/markdown"])
 def test_head_gets_headers_and_not_one_byte_of_body(conn: Connection, accept: str) -> None:
     head = conn.request("HEAD", "/503", {"Accept": accept})
     assert head.status == 503
