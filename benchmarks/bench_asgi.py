@@ -273,7 +273,7 @@ def template_baseline() -> tuple[Any, dict[str, Any]]:
     """
     twin = FriendlyErrorsMiddleware(bare)
     renderer = twin.handler.renderer
-    setattr(renderer, "_cut", lambda *args: None)  # noqa: B010 - a method shadowed on one instance
+    setattr(renderer, "_cut", lambda *args, **kwargs: None)  # noqa: B010 - shadowed on one instance
     template, builtin = renderer._template(503, Format.HTML)
     assert template is not None and builtin
     seen: list[dict[str, Any]] = []

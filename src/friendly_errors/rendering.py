@@ -468,7 +468,7 @@ class Renderer:
         text, body = _problem.utf8(template.render(page_values))
         if fmt is not Format.HTML:
             return body, None
-        return body, self._builtin_csp if builtin else self._policies.for_page(text)
+        return body, self._csp(text, builtin and page != MAINTENANCE)
 
     def _cut(
         self,
@@ -511,7 +511,12 @@ class Renderer:
         text = template.render(
             self._template_values(context, request, markers, detail, retry_after, can_retry)
         )
-        return self._markers.cut(text, _text_bytes, self._builtin_csp)
+        return self._markers.cut(text, _text_bytes, self._csp(text, page != MAINTENANCE))
+
+    def _csp(self, page: str, builtin_error_page: bool) -> str:
+        """The page's Content-Security-Policy: computed at start-up for the built-in error page, from
+        the page's own styles otherwise (the maintenance page adds a few rules to the stylesheet)."""
+        return self._builtin_csp if builtin_error_page else self._policies.for_page(page)
 
     @staticmethod
     def _template_values(
