@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from friendly_errors import Catalogue, _text
+from friendly_errors import Catalogue, _wrap
 from friendly_errors.cli import main
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -58,7 +58,7 @@ def test_explain_in_another_language(capsys: pytest.CaptureFixture[str], locale:
         assert labels[key] in out
     for text in (labels["retry_usually"], labels["fault_server"], info.developer_fixes[-1]):
         assert "".join(text.split()) in unwrapped
-    assert all(_text.columns(line) <= 80 or "https://" in line for line in out.splitlines())
+    assert all(_wrap.columns(line) <= 80 or "https://" in line for line in out.splitlines())
 
 
 def test_explain_in_a_language_that_has_no_text_for_the_code(
