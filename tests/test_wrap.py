@@ -127,3 +127,12 @@ def test_an_indent_wider_than_the_line_still_ends(break_long_words: bool) -> Non
 def test_a_url_stays_whole_when_words_may_not_be_cut() -> None:
     url = "https://developers.cloudflare.com/" + "x" * 80
     assert _wrap.fill(f"参照 {url}", 40, break_long_words=False).splitlines() == ["参照", url]
+
+
+@pytest.mark.parametrize(
+    ("chunk", "room", "count"),
+    [("abcdef", 4, 4), ("abc", 9, 3), ("サーバー", 5, 2), ("サー", 4, 2), ("e\u0301e\u0301", 1, 2)],
+    ids=["ascii", "ascii-fits", "wide", "wide-fits", "combining"],
+)
+def test_how_much_of_a_word_fits(chunk: str, room: int, count: int) -> None:
+    assert _wrap.fitting(chunk, room) == count
