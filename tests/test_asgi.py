@@ -10,6 +10,7 @@ import asyncio
 import builtins
 import contextlib
 import gzip
+import json
 import logging
 import os
 import re
@@ -23,9 +24,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi import HTTPException as FastAPIHTTPException
+from litestar import Litestar
+from litestar import Response as LitestarResponse
+from litestar import get as litestar_get
+from litestar.middleware import DefineMiddleware
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -1453,3 +1459,164 @@ async def test_each_page_gets_its_own_headers_over_many_errors() -> None:
         app = FriendlyErrorsMiddleware(raw_app(routes))
         server = await drive(app, http_scope(headers=[(b"accept", b"text/html")]))
         assert server.header(b"set-cookie") == [f"s={i}".encode()]
+
+
+# -- #11: wrapped from outside, installed twice, bad statuses, Litestar ---------------------------
+
+
+@pytest.mark.parametrize("debug", [False, True])
+async def test_a_whole_starlette_app_wrapped_from_outside_keeps_its_exception(debug: bool) -> None:
+    """Starlette's ServerErrorMiddleware inside sends a plain 500 and then re-raises: the 500 is
+    held until the app raises, so the page, the hook and the server all get the exception."""
+    hook = Hook()
+    error = RuntimeError("deep-inside")
+    app = FriendlyErrorsMiddleware(
+        starlette_app({"/": Behaviour(raises=error)}), debug=debug, on_error=hook
+    )
+    server, raised = await drive_failing(app, http_scope(headers=[(b"accept", b"text/plain")]))
+    assert raised is error
+    assert [m["status"] for m in server.starts] == [500]
+    assert (b"RuntimeError: deep-inside" in server.body) is debug
+    assert b"Internal Server Error\n" != server.body  # ours, not Starlette's plain text
+    (event,) = hook.events
+    assert event.exception is error
+    (request_id,) = server.header(b"x-request-id")
+    assert event.request_id == request_id.decode()
+
+
+async def test_a_held_500_is_still_answered_when_the_app_returns() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        await send({"type": "http.response.body", "body": b"plain"})
+
+    server = await drive(FriendlyErrorsMiddleware(app))
+    assert [m["status"] for m in server.starts] == [500]
+    assert b"plain" != server.body
+
+
+@pytest.mark.parametrize("fails", ["raises", "returns-503"])
+async def test_installed_twice_one_page_one_id_one_hook_call(fails: str) -> None:
+    """Around a sub-app and again around the whole app: the outer instance passes the inner
+    one's page on untouched (#11)."""
+    inner_hook, outer_hook = Hook(), Hook()
+    spec = Behaviour(raises=RuntimeError("once")) if fails == "raises" else Behaviour(503)
+    inner = FriendlyErrorsMiddleware(raw_app({"/": spec}), on_error=inner_hook)
+    outer = FriendlyErrorsMiddleware(inner, on_error=outer_hook, site_name="Outer")
+    scope = http_scope(headers=[(b"accept", b"application/json")])
+    if fails == "raises":
+        server, _ = await drive_failing(outer, scope)
+    else:
+        server = await drive(outer, scope)
+    assert len(server.starts) == 1
+    (request_id,) = server.header(b"x-request-id")
+    assert json.loads(server.body)["request_id"] == request_id.decode()
+    assert [e.request_id for e in inner_hook.events] == [request_id.decode()]
+    assert outer_hook.events == []
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(503, 503), (503.0, 500), ("503", "503"), (True, True), (1000, 1000)],
+    ids=["int", "float", "str", "bool", "out-of-range"],
+)
+async def test_a_bad_status_from_the_app_is_logged_and_answered_500(
+    status: Any, expected: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"text/plain"), (b"x-app", b"own")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"Back soon"})
+
+    server = await drive(FriendlyErrorsMiddleware(app))
+    if expected == status:
+        # Not equal to an intercepted code, so never looked at (the pass-through path pays for
+        # one set lookup and no more): it goes on to the server as sent, which refuses it.
+        assert server.starts[0]["status"] == status
+        return
+    assert [m["status"] for m in server.starts] == [expected]
+    records = [r for r in caplog.records if r.name == LOGGER]
+    if expected == 500:
+        (record,) = records
+        assert record.getMessage() == (
+            f"The app sent an invalid HTTP status {status!r}; answered 500 instead"
+        )
+        assert record.exc_info is None  # never a traceback from our internals
+        assert server.header(b"x-app") == []
+    else:
+        assert records == []
+
+
+@litestar_get("/")
+async def litestar_busy() -> LitestarResponse[str]:
+    return LitestarResponse("busy", status_code=503, media_type="text/plain")
+
+
+async def test_litestar_builds_the_middleware_by_keyword() -> None:
+    """Litestar constructs middleware as cls(app=app, **kwargs) (#11)."""
+    # Litestar types ASGI apps with its own TypedDicts, which no framework-neutral ASGI type
+    # satisfies; at run time any ASGI 3 middleware is fine.
+    ours: Any = FriendlyErrorsMiddleware
+    for middleware in (DefineMiddleware(ours, site_name="Lite"), ours):
+        app = Litestar(route_handlers=[litestar_busy], middleware=[middleware])
+        response = await get(app, "/", HTML)  # type: ignore[arg-type]  # Litestar's own types
+        assert response.status_code == 503
+        assert "<!doctype html>" in response.text
+        assert ("Lite" in response.text) is isinstance(middleware, DefineMiddleware)
+
+
+def test_the_app_is_required() -> None:
+    with pytest.raises(TypeError, match="needs the ASGI app"):
+        FriendlyErrorsMiddleware(site_name="X")
+
+
+# -- the documented order: CORS, GZip, ours, then the user's own middleware (#11) ---------------
+
+
+class Unavailable(Exception):
+    pass
+
+
+async def _maps_exceptions(request: Request, call_next: Any) -> Response:
+    """A user's exception-mapping middleware, as Starlette's docs write one."""
+    try:
+        response: Response = await call_next(request)
+    except Unavailable:
+        return JSONResponse({"detail": "mapped by the app"}, 400)
+    return response
+
+
+def _documented_order(flavour: str) -> App:
+    routes = {
+        "/mapped": Behaviour(raises=Unavailable()),
+        "/crash": Behaviour(raises=RuntimeError("crash")),
+    }
+    cors = Middleware(CORSMiddleware, allow_origins=["https://app.example"])
+    if flavour == "starlette":
+        return starlette_app(
+            routes,
+            [
+                cors,
+                Middleware(GZipMiddleware),
+                Middleware(FriendlyErrorsMiddleware),
+                Middleware(BaseHTTPMiddleware, dispatch=_maps_exceptions),
+            ],
+        )
+    app = fastapi_app(routes)
+    # Decorated functions are added when their module runs, before the lines below.
+    app.middleware("http")(_maps_exceptions)
+    app.add_middleware(FriendlyErrorsMiddleware)
+    app.add_middleware(GZipMiddleware)
+    app.add_middleware(CORSMiddleware, allow_origins=["https://app.example"])
+    return app
+
+
+@pytest.mark.parametrize("flavour", ["starlette", "fastapi"])
+async def test_the_documented_order_keeps_exception_mapping_and_cors(flavour: str) -> None:
+    app = _documented_order(flavour)
+    origin = {"accept": "application/json", "origin": "https://app.example"}
+    mapped = await get(app, "/mapped", origin)
+    assert (mapped.status_code, mapped.json()) == (400, {"detail": "mapped by the app"})
+    crash = await get(app, "/crash", origin)
+    assert crash.status_code == 500
+    assert crash.json()["title"] == "Internal Server Error"
+    assert crash.headers["access-control-allow-origin"] == "https://app.example"

@@ -470,37 +470,43 @@ def test_a_new_code_takes_neither_officialness_nor_a_link_from_its_class() -> No
 
 
 def test_the_entry_says_which_language_its_text_is_in() -> None:
+    # Swedish: a language the built-in catalogue does not have.
     catalogue = Catalogue.default().extend(
-        {524: {"summary": "Le serveur d'origine a mis trop de temps."}}, locale="fr"
+        {524: {"summary": "Ursprungsservern svarade för sent."}}, locale="sv"
     )
-    assert catalogue.get(524, "fr-CA").locale == "fr"
-    assert catalogue.get(503, "fr").locale == "en", "no French text for 503: it is English"
+    assert catalogue.get(524, "sv-FI").locale == "sv"
+    assert catalogue.get(503, "sv").locale == "en", "no Swedish text for 503: it is English"
     assert catalogue.get(524).locale == "en"
-    with_class = catalogue.extend({"5xx": {"summary": "Erreur du serveur."}}, locale="fr")
-    assert with_class.get(532, "fr").locale == "fr"
-    assert with_class.get(503, "fr").locale == "en", "an exact English entry beats a French class"
-    title_only = Catalogue.default().extend({502: {"title": "Mauvaise passerelle"}}, locale="fr")
-    assert title_only.get(502, "fr").locale == "fr", "any French text makes it a French entry"
-    assert Catalogue.empty().get(503, "fr").locale == "en"
+    with_class = catalogue.extend({"5xx": {"summary": "Serverfel."}}, locale="sv")
+    assert with_class.get(532, "sv").locale == "sv"
+    assert with_class.get(503, "sv").locale == "en", "an exact English entry beats a Swedish class"
+    title_only = Catalogue.default().extend({502: {"title": "Felaktig gateway"}}, locale="sv")
+    assert title_only.get(502, "sv").locale == "sv", "any Swedish text makes it a Swedish entry"
+    assert Catalogue.empty().get(503, "sv").locale == "en"
+    assert Catalogue.default().get(503, "fr").locale == "fr", "French is built in"
 
 
 def test_languages_fall_back_field_by_field() -> None:
+    # Swedish: a language the built-in catalogue does not have.
     catalogue = Catalogue.default().extend(
-        {524: {"title": "Délai dépassé", "summary": "Le serveur d'origine a mis trop de temps."}},
-        locale="fr",
+        {524: {"title": "Tidsgränsen nåddes", "summary": "Ursprungsservern svarade för sent."}},
+        locale="sv",
     )
-    assert catalogue.locales == ("en", "fr")
-    for tag in ("fr", "fr-CA", "FR_ca", "fr-x-private"):
+    assert catalogue.locales[0] == "en" and "sv" in catalogue.locales
+    for tag in ("sv", "sv-FI", "SV_fi", "sv-x-private"):
         info = catalogue.get(524, tag)
-        assert info.title == "Délai dépassé", tag
+        assert info.title == "Tidsgränsen nåddes", tag
         assert info.causes == Catalogue.default().get(524).causes
-    assert catalogue.get(524, "de").title == "A Timeout Occurred"
-    assert catalogue.get(503, "fr").title == "Service Unavailable"
-    assert catalogue.codes("fr") == catalogue.codes("en")
+    assert catalogue.get(524, "fi").title == "A Timeout Occurred"
+    assert catalogue.get(503, "sv").title == "Service Unavailable"
+    assert catalogue.codes("sv") == catalogue.codes("en")
 
 
 def test_repr_names_languages_and_sizes() -> None:
-    assert re.fullmatch(r"Catalogue\(\{en: \d+\}\)", repr(Catalogue.default()))
+    found = re.fullmatch(r"Catalogue\(\{(.*)\}\)", repr(Catalogue.default()))
+    assert found is not None
+    sizes = dict(item.split(": ") for item in found.group(1).split(", "))
+    assert int(sizes["en"]) > 50 and set(sizes) == set(Catalogue.default().locales)
 
 
 # -- files ------------------------------------------------------------------------------------
@@ -718,3 +724,38 @@ def test_format_reference_documents_every_field() -> None:
             assert f"`{field.name}`" in doc, field.name
     for fault in Fault:
         assert f"`{fault.value}`" in doc
+
+
+# -- the page's own words ------------------------------------------------------------------------
+
+
+def test_labels_fall_back_label_by_label_to_english() -> None:
+    catalogue = Catalogue.default().extend({"labels": {"try_again": "Försök igen"}}, locale="sv")
+    labels = catalogue.labels("sv-FI")
+    assert labels["try_again"] == "Försök igen"
+    assert labels["home"] == Catalogue.default().labels()["home"] == "Go to the home page"
+    assert set(labels) == set(Catalogue.default().labels())
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ({"tryagain": "x"}, "'tryagain': unknown label"),
+        ({"try_again": ""}, "'try_again': expected a non-empty string"),
+        ({"try_again": ["x"]}, "'try_again': expected a non-empty string"),
+        ({"try_again": "Retry in {time}"}, "unknown placeholder"),
+        ({"retry_wait": "Retry after {when}"}, r"may use: \{duration\}, \{time\}"),
+        ({"retry_wait": "Retry after {time"}, "write {{ for a brace"),
+        ("words", "expected a table of words"),
+    ],
+    ids=["unknown", "empty", "list", "placeholder", "wrong-placeholder", "brace", "not-a-table"],
+)
+def test_bad_labels_fail_when_loaded(labels: object, message: str) -> None:
+    with pytest.raises(CatalogueError, match=message):
+        Catalogue.default().extend({"labels": labels}, locale="sv")  # type: ignore[dict-item]
+
+
+def test_the_english_file_gives_every_label() -> None:
+    from friendly_errors._loader import LABEL_PLACEHOLDERS
+
+    assert set(Catalogue.default().labels("en")) == set(LABEL_PLACEHOLDERS)

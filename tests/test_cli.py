@@ -77,13 +77,14 @@ def test_explain_markdown_speaks_like_the_markdown_body(
 def test_explain_markdown_in_another_language(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    extra = tmp_path / "fr.toml"
+    # "qaa" is reserved for local use, so no built-in translation supplies the other labels.
+    extra = tmp_path / "qaa.toml"
     extra.write_text(
-        'locale = "fr"\n[labels]\nwhat_happened = "Ce qui s\'est passé"\n'
+        'locale = "qaa"\n[labels]\nwhat_happened = "Ce qui s\'est passé"\n'
         '[503]\ntitle = "Service indisponible"\n',
         encoding="utf-8",
     )
-    argv = ["explain", "503", "--format", "markdown", "--catalogue", str(extra), "--locale", "fr"]
+    argv = ["explain", "503", "--format", "markdown", "--catalogue", str(extra), "--locale", "qaa"]
     _, out, _ = run(capsys, *argv)
     assert out.startswith("# 503 Service indisponible\n")
     assert "\n## Ce qui s'est passé\n" in out and "\n## What you can do\n" in out

@@ -411,7 +411,7 @@ def test_an_interrupted_export_cleans_up(tmp_path: Path, monkeypatch: pytest.Mon
         pytest.param({"codes": []}, "no status codes to export", id="no-codes"),
         pytest.param({"codes": [502], "formats": []}, "formats must name", id="no-formats"),
         pytest.param({"codes": [502], "formats": ["html"]}, "formats must name", id="str-format"),
-        pytest.param({"codes": [502], "locales": ["fr"]}, "no entries in 'fr'", id="locale"),
+        pytest.param({"codes": [502], "locales": ["sv"]}, "no entries in 'sv'", id="locale"),
         pytest.param({"codes": [502], "locales": []}, "no languages to export", id="no-locales"),
     ],
 )
@@ -579,7 +579,7 @@ def test_export_command_prints_warnings(capsys: pytest.CaptureFixture[str], tmp_
         pytest.param(["--codes", "504-502"], "'504-502' is an empty range", id="codes-range"),
         pytest.param(["--formats", "pdf"], "--formats: 'pdf' is not a format", id="formats"),
         pytest.param(["--formats", ","], "--formats: name at least one format", id="no-formats"),
-        pytest.param(["--locales", "de"], "the catalogue has no entries in 'de'", id="locales"),
+        pytest.param(["--locales", "sv"], "the catalogue has no entries in 'sv'", id="locales"),
         pytest.param(
             ["--template-dir", "/nonexistent"], "--template-dir: '/nonexistent' is not", id="tdir"
         ),

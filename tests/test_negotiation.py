@@ -81,6 +81,18 @@ ACCEPT_CASES = [
     pytest.param("text/html;q=0, */*", PROBLEM_JSON, id="q0-html-then-any"),
     pytest.param("*/*;q=0.1, text/*;q=0", PROBLEM_JSON, id="q0-text-family"),
     pytest.param("text/html;level=1, text/plain;q=0.5", TEXT, id="parameters-narrow-a-range"),
+    # #11: several HTTP client libraries send these; our JSON is sent with charset=utf-8.
+    pytest.param("application/json; charset=utf-8", JSON, id="json-charset"),
+    pytest.param("application/json;charset=UTF-8", JSON, id="json-charset-upper"),
+    pytest.param("application/problem+json; charset=utf-8", PROBLEM_JSON, id="problem-charset"),
+    pytest.param("text/plain; charset=utf-8", TEXT, id="text-charset"),
+    pytest.param(
+        "application/json; charset=utf-8; q=0.5, text/plain; q=0.4", JSON, id="charset-and-q"
+    ),
+    # Any other parameter names a representation we do not have (RFC 9110 Section 12.5.1).
+    pytest.param("application/json; version=2, text/plain;q=0.5", TEXT, id="json-version"),
+    pytest.param("application/json; charset=iso-8859-1, text/plain;q=0.5", TEXT, id="latin-1"),
+    pytest.param("application/json; charset=utf-8; v=2, text/plain;q=0.5", TEXT, id="charset-v"),
     pytest.param(
         'text/*;x="a, b; c";q=0.9, text/html;q=0.5', TEXT, id="quoted-comma-and-semicolon"
     ),
@@ -101,6 +113,9 @@ ACCEPT_CASES = [
     pytest.param("text/markdown", MARKDOWN, id="markdown"),
     pytest.param("Text/MarkDown", MARKDOWN, id="markdown-case-insensitive"),
     pytest.param("text/markdown, text/html", MARKDOWN, id="markdown-agent-names-both"),
+    pytest.param("text/markdown; charset=UTF-8", MARKDOWN, id="markdown-charset"),
+    pytest.param("text/markdown; variant=commonmark", MARKDOWN, id="markdown-our-variant"),
+    pytest.param("text/markdown; variant=GFM, text/plain;q=0.5", TEXT, id="markdown-other-variant"),
     pytest.param("text/markdown, text/html, */*", MARKDOWN, id="markdown-agent-with-wildcard"),
     pytest.param("text/markdown, */*", MARKDOWN, id="markdown-beats-wildcard"),
     pytest.param("text/html, text/markdown", MARKDOWN, id="markdown-named-wins-ties"),
@@ -419,12 +434,13 @@ Q_VALUES = st.one_of(
 
 @st.composite
 def parameters(draw: st.DrawFn) -> str:
-    name = draw(st.sampled_from(["level", "charset", "v", "Level"]))
+    name = draw(st.sampled_from(["level", "charset", "v", "Level", "variant"]))
     # Quoted values stay clear of "/" and ";": Werkzeug counts those inside quotes as
     # extra specificity parts, a quirk not worth copying; "," and " " test quoting.
     value = draw(
         st.one_of(
-            st.sampled_from(["1", "utf-8", "b3"]), st.from_regex(r'"[a-z ,=]*"', fullmatch=True)
+            st.sampled_from(["1", "utf-8", "UTF-8", "b3", "CommonMark", "GFM"]),
+            st.from_regex(r'"[a-z ,=]*"', fullmatch=True),
         )
     )
     return f"{name}={value}"
@@ -463,12 +479,21 @@ def test_best_match_agrees_with_werkzeug(header: str, offers: list[str], count: 
     assert best_match(header, offers) == expected
 
 
-class NamedMarkdownAccept(MIMEAccept):
-    """Werkzeug's matching with the one policy negotiate_format adds: no wildcard reaches Markdown."""
+class OurAccept(MIMEAccept):
+    """Werkzeug's matching with the two policies negotiate_format adds: no wildcard reaches
+    Markdown, and a range may name the parameters our representations carry (charset=utf-8, #11,
+    and Markdown's variant=CommonMark), where Werkzeug matches only a parameterless range."""
 
     def _value_matches(self, value: str, item: str) -> bool:
-        if value == "text/markdown" and "*" in item.split(";", 1)[0]:
-            return False
+        media_type, *parameters = (part.strip() for part in item.split(";"))
+        if "*" in media_type:
+            return value != "text/markdown" and super()._value_matches(value, item)
+        carried = {"charset": "utf-8"}
+        if value == "text/markdown":
+            carried["variant"] = "commonmark"
+        named = dict(p.lower().replace('"', "").partition("=")[::2] for p in parameters)
+        if named and all(carried.get(name) == v for name, v in named.items()):
+            item = media_type
         return super()._value_matches(value, item)
 
 
@@ -477,10 +502,12 @@ class NamedMarkdownAccept(MIMEAccept):
 @example("text/markdown, text/html, */*")
 @example("text/*;q=0.9, text/markdown;q=0.9")
 @example("*/*, text/markdown;q=0")
+@example("text/plain;charset=utf-8, text/html;q=0.9")
+@example("text/markdown;variant=commonmark;q=0.5, text/markdown;variant=GFM, text/html;q=0.4")
 def test_negotiate_format_agrees_with_werkzeug(header: str) -> None:
-    """Werkzeug picks among the offers in our order, Markdown only when named; when it picks none
+    """Werkzeug picks among the offers in our order, with our two policies; when it picks none
     (no range matches, or only "*/*", which states no preference) the answer is the default."""
-    expected = parse_accept_header(header, NamedMarkdownAccept).best_match(OFFERS) or "text/html"
+    expected = parse_accept_header(header, OurAccept).best_match(OFFERS) or "text/html"
     assert negotiate_format(header).media_type == expected
 
 

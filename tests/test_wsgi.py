@@ -618,7 +618,8 @@ def test_base_exceptions_are_not_swallowed() -> None:
     [
         # Flask logs the exception and answers 500 itself; the middleware replaces that answer.
         pytest.param({}, False, id="production"),
-        # Flask re-raises; the middleware catches it, logs it once and serves the page.
+        # Flask re-raises; told not to let it go on (init_app follows Flask's choice by
+        # default), the middleware catches it, logs it once and serves the page.
         pytest.param({"TESTING": True}, True, id="testing"),
         pytest.param({"PROPAGATE_EXCEPTIONS": True}, True, id="propagate-exceptions"),
     ],
@@ -632,7 +633,7 @@ def test_flask_exceptions_give_the_friendly_page_in_every_mode(
 ) -> None:
     hook = Hook()
     app = flask_app({"/": Behaviour(raises=ZeroDivisionError("secret sauce"))}, **config)
-    init_app(app, on_error=hook)
+    init_app(app, on_error=hook, propagate_exceptions=False)
     response = get(app, "/", accept)
     assert response.status_code == 500
     assert response.headers["Content-Type"].startswith(accept["Accept"])
@@ -1489,3 +1490,51 @@ def test_a_server_that_sends_headers_on_an_empty_chunk_is_believed() -> None:
     assert head.startswith(b"HTTP/1.0 200 OK")
     assert body == b""
     assert "RuntimeError: after an empty chunk" in logged
+
+
+# -- #11: installed twice; HEAD without a body ---------------------------------------------------
+
+
+@pytest.mark.parametrize("fails", ["raises", "returns-503"])
+def test_installed_twice_one_page_one_id_one_hook_call(
+    fails: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    inner_hook, outer_hook = Hook(), Hook()
+    spec = Behaviour(raises=RuntimeError("once")) if fails == "raises" else Behaviour(503)
+    inner = FriendlyErrorsWSGIMiddleware(raw_app({"/": spec}), on_error=inner_hook)
+    outer = FriendlyErrorsWSGIMiddleware(inner, on_error=outer_hook, site_name="Outer")
+    response = get(outer, "/", JSON)
+    request_id = response.headers["X-Request-ID"]
+    assert response.json is not None and response.json["request_id"] == request_id
+    assert [e.request_id for e in inner_hook.events] == [request_id]
+    assert outer_hook.events == []
+    logged = [r for r in traced_records(caplog) if r.name == LOGGER]
+    assert len(logged) == (1 if fails == "raises" else 0)
+    assert all(request_id in r.getMessage() for r in logged)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "length_known"),
+    [("text/html", True), ("text/plain", False), ("application/json", False)],
+)
+def test_head_without_a_body_has_the_gets_content_length_or_none(
+    content_type: str, length_known: bool
+) -> None:
+    """Werkzeug, Falcon, Bottle and Pyramid send no body for HEAD: a detail the GET would quote
+    is unknown, so Content-Length is left out rather than differ from the GET's (#11)."""
+    body = b'{"detail": "Back soon"}' if content_type == "application/json" else b"Back soon"
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response(
+            "503 Service Unavailable",
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        )
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    middleware = FriendlyErrorsWSGIMiddleware(app)
+    got = get(middleware, "/", JSON)
+    head = get(middleware, "/", JSON, method="HEAD")
+    assert head.data == b""
+    assert head.headers.get("Content-Type") == got.headers.get("Content-Type")
+    expected = got.headers["Content-Length"] if length_known else None
+    assert head.headers.get("Content-Length") == expected

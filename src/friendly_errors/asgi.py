@@ -32,9 +32,8 @@ class _ResponseBody(TypedDict):
     more_body: bool
 
 
-# Where one response stands.
+# Where a response stands once it left the fast path (_Responder.passing says it is on it).
 _WAITING: Final = "waiting"  # nothing sent yet
-_PASSING: Final = "passing"  # the app's own response goes to the server; we are out of the way
 _HOLDING: Final = "holding"  # the app's start is held back while its body is drained
 _HELD: Final = "held"  # a replaced 500 is complete; its page waits for the app to return or raise
 _REPLACED: Final = "replaced"  # our page went out; whatever the app sends now is dropped
@@ -70,7 +69,7 @@ class FriendlyErrorsMiddleware:
             if await responder.failed(exc):
                 raise
         else:
-            if responder.state is not _PASSING:
+            if not responder.passing:
                 await responder.returned()
 
 
@@ -81,48 +80,42 @@ class _Responder:
     normal response costs one comparison per message and no coroutine frame of ours.
     """
 
-    __slots__ = (
-        "collector",
-        "disconnected",
-        "handler",
-        "held",
-        "held_headers",
-        "scope",
-        "server_receive",
-        "server_send",
-        "state",
-    )
+    # What only the slow path reads, as class defaults: a passed-through request pays for the six
+    # attributes set in __init__ and no more.
+    #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
+    disconnected = False
+    #: The status of the response being replaced, its headers as text and what its body says.
+    held = 0
+    held_headers: tuple[tuple[str, str], ...] = ()
+    collector: DetailCollector | None = None
 
     def __init__(self, handler: ErrorHandler, scope: Scope, receive: Receive, send: Send) -> None:
         self.handler = handler
         self.scope = scope
         self.server_receive = receive
         self.server_send = send
+        #: The app's own response goes to the server; we are out of the way. A flag beside the
+        #: state, since it is the one question every message asks.
+        self.passing = False
         self.state = _WAITING
-        #: The client hung up: the app received ``http.disconnect`` or a send of ours failed.
-        self.disconnected = False
-        #: The status of the response being replaced, its headers as text and what its body says.
-        self.held = 0
-        self.held_headers: tuple[tuple[str, str], ...] = ()
-        self.collector: DetailCollector | None = None
 
     # -- what the app calls ---------------------------------------------------------------------
 
     def send(self, message: Message) -> Awaitable[None]:
-        if self.state is _PASSING:
+        if self.passing:
             return self.server_send(message)
         if (
-            self.state is _WAITING
-            and message["type"] == "http.response.start"
+            message["type"] == "http.response.start"
+            and self.state is _WAITING
             and message["status"] not in self.handler.intercept
         ):
             # The one decision a normal response pays for: a set lookup on the start message.
-            self.state = _PASSING
+            self.passing = True
             return self.server_send(message)
         return self._slow_send(message)
 
     def receive(self) -> Awaitable[Message]:
-        if self.state is _PASSING:
+        if self.passing:
             return self.server_receive()
         return self._watch_receive()
 
@@ -159,7 +152,7 @@ class _Responder:
         headers = _decode(message.get("headers", ()))
         if ANSWERED_KEY in self.scope or self.handler.leaves_alone(headers):
             # Our own page from an instance further in, or an app that formatted its own error.
-            self.state = _PASSING
+            self.passing = True
             await self.server_send(message)
             return
         code = self.handler.status_code(status)
@@ -195,7 +188,7 @@ class _Responder:
         raises it in the test (docs/asgi.md, "Exceptions"). Only a client that went away ends it
         here: nobody is listening, and a client hanging up is not a server error.
         """
-        if self.state is _PASSING or self.state is _REPLACED:
+        if self.passing or self.state is _REPLACED:
             # The server has a start line already: only it can signal the failure, by cutting the
             # connection short.
             return True

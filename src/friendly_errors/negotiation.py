@@ -18,7 +18,8 @@ import dataclasses
 import enum
 import functools
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from types import MappingProxyType
 from typing import Final, NamedTuple
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "LanguageRange",
     "MediaRange",
     "best_match",
+    "content_type",
     "negotiate_format",
     "negotiate_language",
     "parse_accept",
@@ -113,6 +115,22 @@ _OFFERS: Final[tuple[FormatChoice, ...]] = (
 # and "text/*" clients get what they always got; only a client that names Markdown reads it.
 _BY_NAME_ONLY: Final = frozenset({"text/markdown"})
 _OFFERS_BY_MEDIA_TYPE: Final[dict[str, FormatChoice]] = {o.media_type: o for o in _OFFERS}
+# The parameters each representation we send carries (RFC 9110 Section 8.3.2): all are UTF-8, and
+# the Markdown is CommonMark (RFC 7763 Section 2, RFC 7764 Section 3.1). A range may name them.
+_UTF8: Final[Mapping[str, str]] = MappingProxyType({"charset": "utf-8"})
+_OFFERED_PARAMETERS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        offer.media_type: (
+            MappingProxyType({"charset": "utf-8", "variant": "CommonMark"})
+            if offer.format is Format.MARKDOWN
+            else _UTF8
+        )
+        for offer in _OFFERS
+    }
+)
+# Parameters whose values are case-insensitive: charset (RFC 9110 Section 8.3.2) and a Markdown
+# variant (RFC 7763 Section 2).
+_CASELESS: Final = frozenset({"charset", "variant"})
 _CANONICAL_CHOICES: Final[dict[Format, FormatChoice]] = {
     fmt: _OFFERS_BY_MEDIA_TYPE[media_type] for fmt, media_type in _CANONICAL_MEDIA_TYPES.items()
 }
@@ -315,8 +333,31 @@ def _normalise_language(tag: str) -> str:
     return tag.lower().replace("_", "-")
 
 
+def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) -> bool:
+    """Whether a representation with parameters ``offered`` has every parameter a range names.
+
+    RFC 9110 Section 12.5.1: "text/html;level=1" names a narrower type than "text/html". Our
+    representations carry only ``charset=utf-8`` (and Markdown its ``variant``), so
+    ``application/json; charset=utf-8``, which several HTTP client libraries send, names exactly the
+    JSON we send (#11); any other parameter (``version=2``, ``charset=iso-8859-1``) names a
+    representation we do not have.
+    """
+    for name, value in params:
+        ours = offered.get(name)
+        if ours is None:
+            return False
+        if name in _CASELESS:
+            ours, value = ours.lower(), value.lower()
+        if ours != value:
+            return False
+    return True
+
+
 def _best_offer(
-    ranges: Sequence[MediaRange], offers: Sequence[str], by_name_only: Collection[str] = ()
+    ranges: Sequence[MediaRange],
+    offers: Sequence[str],
+    offered: Mapping[str, Mapping[str, str]] | None = None,
+    by_name_only: Collection[str] = (),
 ) -> str | None:
     """Return the offer the client rates highest, or ``None`` if it accepts none.
 
@@ -333,6 +374,7 @@ def _best_offer(
     for offer in offers:
         offer_type, _, offer_subtype = offer.lower().partition("/")
         named = offer in by_name_only
+        own = None if offered is None else offered.get(offer)
         # (type given, subtype given, number of parameters, q) of the best range so far.
         found: tuple[int, int, int, float] | None = None
         for type_, subtype, params, q in ranges:
@@ -346,10 +388,12 @@ def _best_offer(
                 if named:
                     continue
                 candidate = (1, 0, len(params), q)
-            elif subtype == offer_subtype and not params:
-                # A range with parameters ("text/html;level=1") names a narrower type
-                # than any of our parameterless offers, so it does not match them.
-                candidate = (1, 1, 0, q)
+            elif subtype == offer_subtype and (
+                not params or (own is not None and _carries(params, own))
+            ):
+                # Without ``offered`` (best_match), a range with parameters names a narrower
+                # type than any parameterless offer, as in Werkzeug.
+                candidate = (1, 1, len(params), q)
             else:
                 continue
             if found is None or candidate > found:
@@ -360,6 +404,12 @@ def _best_offer(
         if best_key is None or key > best_key:
             best, best_key = offer, key
     return best
+
+
+def content_type(media_type: str) -> str:
+    """The ``Content-Type`` of what we send as ``media_type``, with the parameters it carries."""
+    parameters = _OFFERED_PARAMETERS.get(media_type, _UTF8)
+    return media_type + "".join(f"; {name}={value}" for name, value in parameters.items())
 
 
 def best_match(accept: str | None, offers: Sequence[str]) -> str | None:
@@ -444,7 +494,7 @@ def _negotiate_format(
             else:
                 signal = default
         return _CANONICAL_CHOICES[signal]
-    chosen = _best_offer(ranges, _offers_among(allowed), _BY_NAME_ONLY)
+    chosen = _best_offer(ranges, _offers_among(allowed), _OFFERED_PARAMETERS, _BY_NAME_ONLY)
     if chosen is None:
         return _CANONICAL_CHOICES[default]
     return _OFFERS_BY_MEDIA_TYPE[chosen]

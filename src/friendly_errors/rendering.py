@@ -35,7 +35,13 @@ from markupsafe import Markup, escape
 from friendly_errors import _csp, _markdown, _memo, _problem, _text
 from friendly_errors._loader import class_key
 from friendly_errors.catalogue import Catalogue, Fault, StatusInfo
-from friendly_errors.negotiation import Format, FormatChoice, negotiate_format, negotiate_language
+from friendly_errors.negotiation import (
+    Format,
+    FormatChoice,
+    content_type,
+    negotiate_format,
+    negotiate_language,
+)
 
 __all__ = ["RenderedError", "Renderer", "RequestInfo"]
 
@@ -87,10 +93,6 @@ _COMMON_HEADERS: Final = (
     ("X-Content-Type-Options", "nosniff"),
 )
 _REFERRER_POLICY: Final = ("Referrer-Policy", "no-referrer")
-_CHARSET: Final = "; charset=utf-8"
-# RFC 7763 Section 2: charset is required for text/markdown, and variant names the syntax the body is
-# written in (RFC 7764 Section 3.1 registers CommonMark).
-_MEDIA_TYPE_PARAMETERS: Final = {"text/markdown": "; charset=utf-8; variant=CommonMark"}
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
 _LANGUAGE_TAG: Final = re.compile(r"[A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 # User templates the renderer may select; anything else in a template directory is only checked when
@@ -251,7 +253,7 @@ class Renderer:
             tail = self._headers.get((choice.media_type, lang))
             if tail is None:
                 tail = self._headers[(choice.media_type, lang)] = (
-                    ("Content-Type", _content_type(choice.media_type)),
+                    ("Content-Type", content_type(choice.media_type)),
                     ("Content-Language", lang),
                     *_COMMON_HEADERS,
                 )
@@ -724,10 +726,6 @@ def _markdown_body(
     )
 
 
-def _content_type(media_type: str) -> str:
-    return media_type + _MEDIA_TYPE_PARAMETERS.get(media_type, _CHARSET)
-
-
 _ROUTES: Final = {fault: _text.route(fault) for fault in Fault}
 
 
@@ -763,7 +761,7 @@ def _fallback_response(
         )
     data = body.encode("ascii")
     headers = [
-        ("Content-Type", _content_type(choice.media_type)),
+        ("Content-Type", content_type(choice.media_type)),
         ("Content-Length", str(len(data))),
         ("Content-Language", "en"),
         *_COMMON_HEADERS,

@@ -42,17 +42,39 @@ class FriendlyErrorsWSGIMiddleware:
     ``options`` are forwarded to :class:`~friendly_errors.core.ErrorHandler` and validated here, the
     same options with the same meaning as the ASGI middleware's, so a misspelt or ill-typed option
     stops the app at start-up instead of at its first error.
+
+    An exception is answered with a page and logged here, and not re-raised: PEP 3333 gives a
+    middleware no way to answer and let the exception go on to the server too. Flask and Django
+    tell error trackers through their own signals before the exception reaches us.
+    ``propagate_exceptions`` (True, or a callable asked per exception) lets the app's exceptions
+    go on untouched instead, for a framework's test client or debugger; the Flask and Django
+    helpers pass Flask's ``PROPAGATE_EXCEPTIONS`` (testing, debug) and Django's
+    ``DEBUG_PROPAGATE_EXCEPTIONS``.
     """
 
-    def __init__(self, app: WSGIApplication, **options: Any) -> None:
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        propagate_exceptions: bool | Callable[[], bool] = False,
+        **options: Any,
+    ) -> None:
+        if not (isinstance(propagate_exceptions, bool) or callable(propagate_exceptions)):
+            raise TypeError(
+                "propagate_exceptions must be True, False or a callable returning one of them, "
+                f"not {propagate_exceptions!r}"
+            )
         self.app = app
         self.handler = ErrorHandler(**options)
+        self.propagate_exceptions = propagate_exceptions
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         exchange = _Exchange(self.handler, environ, start_response)
         try:
             body = self.app(environ, exchange.start_response)
         except Exception as exc:
+            if self._propagates():
+                raise
             page = exchange.failed(exc)
             if page is None:
                 raise
@@ -61,6 +83,10 @@ class FriendlyErrorsWSGIMiddleware:
             # The app's own iterable goes back untouched, so wsgi.file_wrapper keeps its sendfile.
             return body
         return exchange.returned(body)
+
+    def _propagates(self) -> bool:
+        propagate = self.propagate_exceptions
+        return propagate if isinstance(propagate, bool) else bool(propagate())
 
 
 class _Exchange:

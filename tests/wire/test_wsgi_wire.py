@@ -30,7 +30,27 @@ SERVERS = {
     "waitress": [
         python(), "-m", "waitress", "--listen={host}:{port}", "--threads=4", "wsgi_app:app",
     ],
+    # granian ignores a start_response made during the first iteration of the body (allowed by
+    # PEP 3333; granian declined to change it), so a response the app started before returning
+    # is replaced before we return (#11). Routes that really start late are its limitation.
+    "granian": [
+        python(), "-m", "granian", "--interface", "wsgi", "--host", "{host}", "--port", "{port}",
+        "--workers", "1", "wsgi_app:app",
+    ],
 }  # fmt: skip
+
+#: Routes whose app calls start_response only from its first iteration.
+STARTS_LATE = ("/late-502", "/late-stream-then-fail")
+
+
+def server_name(request: pytest.FixtureRequest) -> str:
+    name: str = request.node.callspec.params["server"]
+    return name
+
+
+def _skip_late_on_granian(request: pytest.FixtureRequest, path: str) -> None:
+    if server_name(request) == "granian" and path in STARTS_LATE:
+        pytest.skip("granian drops a start_response made while iterating (its own limitation)")
 
 
 @pytest.fixture(scope="module", params=list(SERVERS))
@@ -59,7 +79,10 @@ def _next_is_intact(server: Server, conn: Connection, response: Response) -> Non
 
 
 @pytest.mark.parametrize("path", ["/503", "/late-502"])
-def test_a_replaced_response_is_framed_exactly(server: Server, conn: Connection, path: str) -> None:
+def test_a_replaced_response_is_framed_exactly(
+    server: Server, conn: Connection, path: str, request: pytest.FixtureRequest
+) -> None:
+    _skip_late_on_granian(request, path)
     response = conn.request("GET", path, {"Accept": "text/html"})
     assert response.status == int(path[-3:])
     assert response.complete
@@ -86,6 +109,39 @@ def test_head_gets_headers_and_not_one_byte_of_body(
     _next_is_intact(server, conn, head)
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/json", "text/plain"])
+@pytest.mark.parametrize(("path", "known"), [("/503-html", True), ("/503-quiet-head", False)])
+def test_head_has_the_gets_content_length_or_none(
+    server: Server,
+    conn: Connection,
+    accept: str,
+    path: str,
+    known: bool,
+    request: pytest.FixtureRequest,
+) -> None:
+    """RFC 9110 Section 9.3.2, over the wire (#11): an app that sends no body for HEAD, as
+    Werkzeug and Falcon do, hides a detail the GET would quote; then Content-Length is left out
+    rather than differ from the GET's (a server may add its own framing)."""
+    got = conn.request("GET", path, {"Accept": accept})
+    _next_is_intact(server, conn, got)
+    fresh = Connection(server)
+    try:
+        head = fresh.request("HEAD", path, {"Accept": accept})
+    finally:
+        fresh.close()
+    assert head.status == got.status == 503
+    assert head.body == b""
+    assert head.header("content-type") == got.header("content-type")
+    if known:
+        assert head.header("content-length") == got.header("content-length")
+    elif server_name(request) == "waitress":
+        # waitress writes Content-Length: 0 on a HEAD response that has none: its limitation,
+        # asserted so that we notice when it changes.
+        assert head.header("content-length") == ["0"]
+    else:
+        assert head.header("content-length") == []
+
+
 def test_an_exception_is_a_500_page_logged_once(server: Server, conn: Connection) -> None:
     response = conn.request("GET", "/boom", {"Accept": "application/json"})
     assert response.status == 500
@@ -106,8 +162,9 @@ def test_an_exception_is_a_500_page_logged_once(server: Server, conn: Connection
     ],
 )
 def test_an_exception_after_the_start_truncates_the_response(
-    server: Server, conn: Connection, path: str, message: str
+    server: Server, conn: Connection, path: str, message: str, request: pytest.FixtureRequest
 ) -> None:
+    _skip_late_on_granian(request, path)
     response = conn.request("GET", path)
     assert response.status == 200
     assert response.body == b"first-chunk"

@@ -36,6 +36,18 @@ def _routes(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable
         return [body]
     if path == "/late-502":
         return _late_502(start_response)
+    if path in ("/503-html", "/503-quiet-head"):
+        # Like Werkzeug and Falcon: the GET's headers for HEAD, and no body.
+        html = path == "/503-html"
+        body = b"<p>busy</p>" if html else b"Back at ten"
+        start_response(
+            "503 Service Unavailable",
+            [
+                ("Content-Type", "text/html" if html else "text/plain"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
     if path == "/boom":
         raise RuntimeError("wire-boom")
     if path == "/stream-then-fail":

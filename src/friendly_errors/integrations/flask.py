@@ -19,7 +19,10 @@ __all__ = ["init_app"]
 def init_app(app: Flask, **options: Any) -> FriendlyErrorsWSGIMiddleware:
     """Install the middleware on a Flask app and return it, for tests or later inspection.
 
-    ``options`` are the middleware's, validated now so a typo fails at start-up.
+    ``options`` are the middleware's, validated now so a typo fails at start-up. Unless given,
+    ``propagate_exceptions`` follows Flask's ``PROPAGATE_EXCEPTIONS`` (on when testing or
+    debugging), so ``app.test_client()`` and the debugger still see the app's exceptions, as
+    without the middleware; returned 5xx responses are replaced either way.
     """
     try:
         from flask import Flask
@@ -33,6 +36,13 @@ def init_app(app: Flask, **options: Any) -> FriendlyErrorsWSGIMiddleware:
             f"init_app() expects a Flask application, not {type(app).__name__}; wrap any other "
             "WSGI application with FriendlyErrorsWSGIMiddleware(app) instead"
         )
+
+    def propagates() -> bool:
+        # Flask's own rule (Flask.handle_exception): tests and the debugger get the exception.
+        propagate = app.config.get("PROPAGATE_EXCEPTIONS")
+        return bool(app.testing or app.debug) if propagate is None else bool(propagate)
+
+    options.setdefault("propagate_exceptions", propagates)
     middleware = FriendlyErrorsWSGIMiddleware(app.wsgi_app, **options)
     # Flask documents assigning to wsgi_app; mypy sees a method being replaced.
     app.wsgi_app = middleware  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""A Django project with no database: settings, views, URLs and both entry points."""
