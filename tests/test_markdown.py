@@ -395,6 +395,10 @@ def test_the_body_speaks_the_catalogues_language(french: Catalogue) -> None:
     assert "\n\nSur le serveur.\n\n" in body
     # 07:35:25 plus ten minutes, rounded up to the minute.
     assert "réessayez après 07:46 UTC." in body
+    tomorrow = render(
+        Renderer(catalogue=french), 503, headers={"accept-language": LOCAL}, retry_after=86_400
+    )
+    assert "réessayez après 2026-05-10 07:36 UTC." in tomorrow.body.decode()
     assert "- Identifiant de requête: `req-1`" in body
     # A label the translation lacks is the English one.
     assert "- Time (UTC): `2026-05-09T07:35:25Z`" in body

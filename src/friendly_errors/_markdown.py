@@ -272,7 +272,7 @@ def retry_advice(parts: MarkdownParts, key: str | None, retry_after: int | None,
     if key != "retry_wait" or retry_after is None:
         return parts.retry[key]
     return parts.retry[key].format(
-        duration=_text.duration(retry_after), time=_text.clock(now + retry_after)
+        duration=_text.duration(retry_after), time=_text.clock(now + retry_after, now)
     )
 
 

@@ -154,9 +154,14 @@ def duration(seconds: int) -> str:
     return f"about {round(seconds / 86400)} days"
 
 
-def clock(seconds: float) -> str:
-    """A moment as ``14:05`` in UTC, rounded up to the minute so that it is never too early."""
-    return time.strftime("%H:%M", time.gmtime(-(-seconds // 60) * 60))
+def clock(at: float, now: float) -> str:
+    """The moment ``at`` as the labels' ``{time}`` (data/en.toml): ``14:05`` in UTC, or
+    ``2026-12-08 14:05`` when it is not on the day of ``now``; rounded up to the minute, so that it
+    is never earlier than meant."""
+    moment = time.gmtime(-(-at // 60) * 60)
+    if moment[:3] == time.gmtime(now)[:3]:
+        return time.strftime("%H:%M", moment)
+    return time.strftime("%Y-%m-%d %H:%M", moment)
 
 
 def retry_key(info: StatusInfo, retry_after: int | None) -> str | None:
