@@ -43,6 +43,8 @@ HOSTILE = [
     "# heading",
     "###### six",
     "title #",
+    "#######",
+    "C# and F#",
     "```\ncode\n```",
     "~~~\ncode",
     "    indented code",
@@ -399,6 +401,14 @@ def test_the_body_speaks_the_catalogues_language(french: Catalogue) -> None:
         Renderer(catalogue=french), 503, headers={"accept-language": LOCAL}, retry_after=86_400
     )
     assert "réessayez après 2026-05-10 07:36 UTC." in tomorrow.body.decode()
+    naive = render(
+        Renderer(catalogue=french),
+        503,
+        headers={"accept-language": LOCAL},
+        retry_after=60,
+        now=NOW.replace(tzinfo=None),
+    )
+    assert "réessayez après 07:37 UTC." in naive.body.decode()  # a naive time is UTC
     assert "- Identifiant de requête: `req-1`" in body
     # A label the translation lacks is the English one.
     assert "- Time (UTC): `2026-05-09T07:35:25Z`" in body

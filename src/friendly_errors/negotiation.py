@@ -128,9 +128,6 @@ _OFFERED_PARAMETERS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         for offer in _OFFERS
     }
 )
-# Parameters whose values are case-insensitive: charset (RFC 9110 Section 8.3.2) and a Markdown
-# variant (RFC 7763 Section 2).
-_CASELESS: Final = frozenset({"charset", "variant"})
 _CANONICAL_CHOICES: Final[dict[Format, FormatChoice]] = {
     fmt: _OFFERS_BY_MEDIA_TYPE[media_type] for fmt, media_type in _CANONICAL_MEDIA_TYPES.items()
 }
@@ -344,11 +341,9 @@ def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) ->
     """
     for name, value in params:
         ours = offered.get(name)
-        if ours is None:
-            return False
-        if name in _CASELESS:
-            ours, value = ours.lower(), value.lower()
-        if ours != value:
+        # Both parameters we send have case-insensitive values: charset (RFC 9110 Section
+        # 8.3.2) and a Markdown variant (RFC 7763 Section 2).
+        if ours is None or ours.lower() != value.lower():
             return False
     return True
 
