@@ -1,37 +1,52 @@
-"""What FriendlyErrorsMiddleware costs a request it does not touch, and how fast its pages are served.
+"""What FriendlyErrorsMiddleware costs: on a 200 it passes through, and on the error path (#10).
 
-Run as ``python benchmarks/bench_asgi.py`` (in process, a few seconds) or with ``--http`` (uvicorn
-subprocesses on 127.0.0.1 and a small keep-alive load generator, about two minutes).
+Run ``python benchmarks/bench_asgi.py`` (in process, under a minute) or with ``--http`` (uvicorn
+subprocesses on 127.0.0.1 and the load generator in ``_load.py``, a few minutes). Every figure is a
+ratio between contenders measured side by side in one run: interleaved rounds, the median of the
+per-round ratios (``_timing.py``).
 
-In process, each contender wraps the same bare ASGI app and is driven directly: the app never
-suspends, so one ``coroutine.send(None)`` runs a whole request with no event loop in the way, and what
-remains is the middleware's own work. Contenders are timed in interleaved repetitions, so CPU
-frequency changes hit all of them alike; the median repetition is reported. Overhead is the wrapped
-time minus the bare app's time, and the floor is a middleware that does nothing but wrap ``send``,
-which is the least any middleware that watches responses can do.
+In process, each contender is driven directly: the apps never suspend, so one ``coroutine.send(None)``
+runs a whole request with no event loop in the way, and what is timed is the middleware's own work.
 
-Over HTTP the same alternation applies to whole runs against servers that all stay up: pass-through
-throughput against the no-op wrapper, and the friendly HTML page against a bare plain-text 500.
+* Pass-through on a 200: the total time per request through FriendlyErrorsMiddleware against a no-op
+  middleware that only wraps ``send`` (at most 1.15x), and against Starlette's
+  ``ServerErrorMiddleware`` (no slower).
+* The error path: the app answers 503 and the middleware replaces it with the built-in HTML page. A
+  repeated error (the same path each time) and an error on a path never seen before are each timed
+  against a bare ``Template.render`` of the same built-in page with the same values (at most 0.3x),
+  and against each other (the never-seen path at most 1.3x the repeated one). The problem+json
+  answer to the same 503 is timed against ``json.dumps`` of the same document (at most 2x). Floor
+  middlewares (``LeastErrorMiddleware``) send the same responses with the least work any design
+  must do, so a missed target can be told from one that sits at its floor.
+
+Over HTTP (uvicorn, httptools): pass-through throughput against the no-op wrapper (at least 97%),
+with two identical no-op servers as a control of the noise; and, with no target, the HTML error page
+against a bare app's plain 500, for a repeated path and for a new path on every request.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
+import html
+import itertools
+import json
 import os
-import re
-import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from _load import BROWSER_ACCEPT, Load, pin, throughput
 from _servers import HOST, serving
+from _timing import Measure, Target, interleave, print_times, ratio
 from starlette.middleware.errors import ServerErrorMiddleware
 
+from friendly_errors import _problem
 from friendly_errors.asgi import FriendlyErrorsMiddleware
+from friendly_errors.negotiation import Format
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,40 +58,28 @@ HERE = Path(__file__).resolve().parent
 
 # -- the apps (also imported by the uvicorn subprocesses in --http mode) -------------------------
 
-_OK_START = {
-    "type": "http.response.start",
-    "status": 200,
-    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")],
-}
-_OK_BODY = {"type": "http.response.body", "body": b"hello"}
-_NOT_FOUND_START = {
-    "type": "http.response.start",
-    "status": 404,
-    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"9")],
-}
-_NOT_FOUND_BODY = {"type": "http.response.body", "body": b"Not Found"}
-_PLAIN_500_START = {
-    "type": "http.response.start",
-    "status": 500,
-    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"21")],
-}
-_PLAIN_500_BODY = {"type": "http.response.body", "body": b"Internal Server Error"}
-_UNAVAILABLE_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"17")]
-_UNAVAILABLE_START = {"type": "http.response.start", "status": 503, "headers": _UNAVAILABLE_HEADERS}
-_UNAVAILABLE_BODY = {"type": "http.response.body", "body": b'{"detail":"busy"}'}
-_ROUTES = {
-    "/": (_OK_START, _OK_BODY),
-    "/404": (_NOT_FOUND_START, _NOT_FOUND_BODY),
-    "/500": (_PLAIN_500_START, _PLAIN_500_BODY),
-    "/503": (_UNAVAILABLE_START, _UNAVAILABLE_BODY),
-}
+
+def _response(status: int, content_type: bytes, body: bytes) -> tuple[Message, Message]:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    return (
+        {"type": "http.response.start", "status": status, "headers": headers},
+        {"type": "http.response.body", "body": body},
+    )
+
+
+OK = _response(200, b"text/plain", b"hello")
+#: What a FastAPI app sends for ``HTTPException(503, DETAIL)``: the page quotes the detail.
+DETAIL = "Orders are paused for maintenance"
+BUSY = _response(503, b"application/json", json.dumps({"detail": DETAIL}).encode())
+PLAIN_500 = _response(500, b"text/plain", b"Internal Server Error")
 
 
 async def bare(scope: Scope, receive: Receive, send: Send) -> None:
-    """The app every contender wraps: a route table and two sends, nothing else."""
+    """The app every contender wraps: ``/`` is a 200, ``/503...`` a 503, ``/500...`` a plain 500."""
     if scope["type"] != "http":
         return
-    start, body = _ROUTES[scope["path"]]
+    path = scope["path"]
+    start, body = OK if path == "/" else BUSY if path.startswith("/503") else PLAIN_500
     await send(start)
     await send(body)
 
@@ -98,62 +101,65 @@ class NoOpMiddleware:
         await self.app(scope, receive, wrapped)
 
 
+class LeastErrorMiddleware:
+    """A floor for the error path: the least any middleware does to send our response to the 503.
+
+    It holds the app's 503, reads the app's JSON body for its detail, makes a request ID with
+    ``uuid4().hex`` and sends our response with that ID and that detail in it, spliced into our
+    page (or problem document) cut in advance where the two go; or, given ``document``, by copying
+    our problem document and dumping it, as a design that builds the document per request must. No
+    negotiation, no header rules, no time, no path; not a usable middleware, only the cost no such
+    design avoids. ``tests/test_benchmarks.py`` checks it sends what FriendlyErrorsMiddleware sends,
+    the ID aside.
+    """
+
+    def __init__(
+        self, app: App, prepared: tuple[Message, Message], document: dict[str, Any] | None = None
+    ) -> None:
+        self.app = app
+        start, body = prepared
+        headers = dict(start["headers"])
+        request_id = headers.pop(b"x-request-id")
+        self.headers = list(headers.items())
+        self.json = dict(headers)[b"content-type"].startswith(b"application/")
+        page = body["body"].replace(request_id, b"\0").replace(DETAIL.encode(), b"\1")
+        self.pieces = [piece.split(b"\1") for piece in page.split(b"\0")]
+        self.document = document
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        held: list[bytes] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if message["status"] != 503:
+                    raise NotImplementedError("the floor only answers the benchmark's 503")
+            else:
+                held.append(message["body"])
+
+        await self.app(scope, receive, watch)
+        detail = json.loads(b"".join(held))["detail"]
+        request_id = uuid.uuid4().hex
+        if self.document is not None:
+            document = self.document.copy()
+            document["detail"] = detail
+            document["request_id"] = request_id
+            body = json.dumps(document).encode()
+        else:
+            shown = (json.dumps(detail)[1:-1] if self.json else html.escape(detail)).encode()
+            body = request_id.encode().join(shown.join(parts) for parts in self.pieces)
+        headers = [*self.headers, (b"x-request-id", request_id.encode())]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 noop = NoOpMiddleware(bare)
 starlette_errors = ServerErrorMiddleware(bare)
 ours = FriendlyErrorsMiddleware(bare)
 
-
-def _captured_page() -> tuple[Message, Message]:
-    """Our friendly 503 for the load generator's request, as the two messages the server gets."""
-    scope = _scope("/503")
-    scope["headers"] = [(b"host", HOST.encode()), (b"accept", _BROWSER_ACCEPT)]
-    sent: list[Message] = []
-
-    async def keep(message: Message) -> None:
-        sent.append(message)
-
-    # Driven by hand, not asyncio.run: uvicorn imports this module from inside its running loop,
-    # and nothing on this path waits for anything.
-    step = ours(scope, _receive, keep).__await__()
-    with contextlib.suppress(StopIteration):
-        next(step)
-    start, body = sent
-    return start, body
+# -- driving an app in process -------------------------------------------------------------------
 
 
-async def prerendered(scope: Scope, receive: Receive, send: Send) -> None:
-    """The same status, headers and body as our 503 page, sent as constants: the ceiling.
-
-    What the server itself pays to send a 12 KB page with ten headers instead of a 21-byte body
-    with two is no middleware's to save; this app measures it, so the HTTP table can say how much
-    of the gap to a plain 500 is ours.
-    """
-    if scope["type"] != "http":
-        return
-    await send(_PAGE_START)
-    await send(_PAGE_BODY)
-
-
-async def fresh_id(scope: Scope, receive: Receive, send: Send) -> None:
-    """Our 503 page with nothing new in it but a fresh request ID: what any design must pay.
-
-    A page that shows the request's ID cannot be a constant. This app does the least such a page
-    needs, a random ID spliced into prebuilt bytes, with no negotiation, no detail, no time and no
-    escaping, so it is a lower bound for every middleware that shows an ID, ours included.
-    """
-    if scope["type"] != "http":
-        return
-    request_id = os.urandom(16).hex().encode()
-    headers = list(_FRESH_HEADERS)
-    headers.append((b"x-request-id", request_id))
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": request_id.join(_FRESH_PARTS)})
-
-
-# -- in process ----------------------------------------------------------------------------------
-
-
-def _scope(path: str) -> Scope:
+def scope_for(path: str, accept: str = BROWSER_ACCEPT) -> Scope:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -164,117 +170,219 @@ def _scope(path: str) -> Scope:
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"localhost"), (b"accept", b"text/html")],
+        "headers": [(b"host", b"localhost"), (b"accept", accept.encode())],
         "client": (HOST, 50000),
         "server": (HOST, 8000),
     }
 
 
-async def _receive() -> Message:
+async def receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-async def _send(message: Message) -> None:
+async def _discard(message: Message) -> None:
     return None
 
 
-_BROWSER_ACCEPT = b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-_PAGE_START, _PAGE_BODY = _captured_page()
-# The captured page cut where its request ID goes (same length each time, so Content-Length stays).
-_CAPTURED_ID = dict(_PAGE_START["headers"])[b"x-request-id"]
-_FRESH_PARTS = _PAGE_BODY["body"].split(_CAPTURED_ID)
-_FRESH_HEADERS = [pair for pair in _PAGE_START["headers"] if pair[0] != b"x-request-id"]
+def serve(app: App, scope: Scope, send: Send = _discard) -> None:
+    """One request, run to completion in a single ``send(None)``."""
+    coroutine = app(scope, receive, send)
+    try:
+        coroutine.send(None)  # type: ignore[attr-defined]
+    except StopIteration:
+        return
+    raise RuntimeError("the app suspended; the in-process bench needs one that does not")
 
 
-def _run(app: App, scope: Scope, iterations: int) -> float:
-    """Seconds per request; each request runs to completion in a single ``send(None)``."""
-    receive, send = _receive, _send
-    started = time.perf_counter()
-    for _ in range(iterations):
-        coroutine = app(scope, receive, send)
-        try:
-            coroutine.send(None)  # type: ignore[attr-defined]
-        except StopIteration:
-            pass
-        else:  # pragma: no cover - the bench apps never suspend
-            raise RuntimeError("the app suspended; the in-process bench needs one that does not")
-    return (time.perf_counter() - started) / iterations
+def sent(app: App, scope: Scope) -> list[Message]:
+    """The messages ``app`` sends for ``scope``."""
+    messages: list[Message] = []
+
+    async def keep(message: Message) -> None:
+        messages.append(message)
+
+    serve(app, scope, keep)
+    return messages
 
 
-CONTENDERS: dict[str, App] = {
-    "bare app": bare,
-    "no-op send wrapper": noop,
-    "Starlette ServerErrorMiddleware": starlette_errors,
-    "FriendlyErrorsMiddleware": ours,
-}
+def same_scope(app: App, scope: Scope) -> Measure:
+    """Seconds per request, with one scope for all: nothing on the pass-through path changes it."""
+
+    def measure(n: int) -> float:
+        started = time.thread_time()
+        for _ in range(n):
+            serve(app, scope)
+        return (time.thread_time() - started) / n
+
+    return measure
 
 
-def in_process(iterations: int, repeats: int) -> None:
-    print(f"In process: {iterations} requests x {repeats} interleaved repeats, median per request")
-    print(f"Python {sys.version.split()[0]} on {sys.platform}\n")
-    for label, path in (("200 passed through", "/"), ("404 passed through", "/404")):
-        scope = _scope(path)
-        samples: dict[str, list[float]] = {name: [] for name in CONTENDERS}
-        for app in CONTENDERS.values():
-            _run(app, scope, iterations // 10)  # warm up
-        for _ in range(repeats):
-            for name, app in CONTENDERS.items():
-                samples[name].append(_run(app, scope, iterations))
-        medians = {name: statistics.median(values) for name, values in samples.items()}
-        bests = {name: min(values) for name, values in samples.items()}
-        floor, best_floor = medians["bare app"], bests["bare app"]
-        noop_overhead = medians["no-op send wrapper"] - floor
-        best_noop = bests["no-op send wrapper"] - best_floor
-        print(f"{label}")
-        print(
-            f"  {'contender':<34}{'per request':>13}{'overhead':>11}{'vs no-op':>10}"
-            f"{'(best run)':>12}"
-        )
-        for name, median in medians.items():
-            overhead = median - floor
-            ratio = best = ""
-            if name != "bare app":
-                ratio = f"{overhead / noop_overhead:>9.2f}x"
-                best = f"{(bests[name] - best_floor) / best_noop:>11.2f}x"
-            print(
-                f"  {name:<34}{median * 1e9:>10.0f} ns{overhead * 1e9:>8.0f} ns{ratio:>10}{best:>12}"
-            )
-        print()
-    print("Target: FriendlyErrorsMiddleware's overhead on a 200 at most 1.15x the no-op's.\n")
-    error_path(max(iterations // 50, 200), repeats)
+_NUMBERS = itertools.count()
 
 
-def error_path(iterations: int, repeats: int) -> None:
-    """What a friendly error page costs in process, against the bare app's plain 500.
+def new_scopes(app: App, path: str, accept: str, *, unique: bool) -> Measure:
+    """Seconds per request, each with a scope of its own (the middleware marks a scope it answered).
 
-    A repeated error is answered from a prepared response (friendly_errors.core.Prepared), the usual
-    case in a flood of errors; a twin middleware with the memos off shows what a response rendered
-    in full costs. The fresh-ID app is the floor any page showing a request ID has to pay.
+    With ``unique``, each path is one this process has never served. The scopes are made before the
+    clock starts, the same way for every contender.
     """
-    scope = _scope("/503")
-    # A browser's Accept, as the HTTP comparison sends.
-    scope["headers"] = [(b"host", b"localhost"), (b"accept", _BROWSER_ACCEPT)]
-    plain = _scope("/500")
-    full = FriendlyErrorsMiddleware(bare)
-    full.handler.renderer.memo.max_entries = 0  # every response rendered in full
-    runs: dict[str, Callable[[int], float]] = {
-        "bare app, plain 500": lambda n: _run(bare, plain, n),
-        "same page + a fresh request ID": lambda n: _run(fresh_id, _scope("/"), n),
-        "friendly HTML 503, repeated": lambda n: _run(ours, scope, n),
-        "friendly HTML 503, rendered in full": lambda n: _run(full, scope, n),
+    template = scope_for(path, accept)
+
+    def measure(n: int) -> float:
+        if unique:
+            scopes = [{**template, "path": f"{path}/{next(_NUMBERS)}"} for _ in range(n)]
+        else:
+            scopes = [{**template} for _ in range(n)]
+        started = time.thread_time()
+        for scope in scopes:
+            serve(app, scope)
+        return (time.thread_time() - started) / n
+
+    return measure
+
+
+def repeat(function: Callable[[], object]) -> Measure:
+    def measure(n: int) -> float:
+        started = time.thread_time()
+        for _ in range(n):
+            function()
+        return (time.thread_time() - started) / n
+
+    return measure
+
+
+# -- the baselines of the error path --------------------------------------------------------------
+
+
+def template_baseline() -> tuple[Any, dict[str, Any]]:
+    """The built-in page's template and the very values it gets for our 503, rendered in full.
+
+    Captured from a twin middleware serving the same request, whose renderer is told that no page
+    can be cut, so it renders the page in full with the request's own values (docs/templates.md's
+    context, the app's detail, the request ID, the time).
+    """
+    twin = FriendlyErrorsMiddleware(bare)
+    renderer = twin.handler.renderer
+    setattr(renderer, "_cut", lambda *args: None)  # noqa: B010 - a method shadowed on one instance
+    template, builtin = renderer._template(503, Format.HTML)
+    assert template is not None and builtin
+    seen: list[dict[str, Any]] = []
+    render = template.render
+
+    def spy(context: dict[str, Any]) -> str:
+        seen.append(context)
+        return render(context)
+
+    setattr(template, "render", spy)  # noqa: B010 - mypy forbids assigning to a method
+    try:
+        sent(twin, scope_for("/503"))
+    finally:
+        delattr(template, "render")
+    (context,) = seen
+    return template, context
+
+
+def problem_baseline() -> dict[str, Any]:
+    """The problem document our problem+json answer to the 503 is made from."""
+    seen: list[dict[str, Any]] = []
+    to_json = _problem.to_json
+
+    def spy(problem: Mapping[str, Any]) -> bytes:
+        seen.append(dict(problem))
+        return to_json(problem)
+
+    _problem.to_json = spy
+    try:
+        sent(ours, scope_for("/503", "application/json"))
+    finally:
+        _problem.to_json = to_json
+    (problem,) = seen
+    return problem
+
+
+# -- in process ----------------------------------------------------------------------------------
+
+PASS_THROUGH = {
+    "bare app": same_scope(bare, scope_for("/")),
+    "no-op send wrapper": same_scope(noop, scope_for("/")),
+    "Starlette ServerErrorMiddleware": same_scope(starlette_errors, scope_for("/")),
+    "FriendlyErrorsMiddleware": same_scope(ours, scope_for("/")),
+}
+PASS_THROUGH_TARGETS = (
+    Target("200 through ours / through the no-op wrapper", "FriendlyErrorsMiddleware",
+           "no-op send wrapper", 1.15),
+    Target("200 through ours / through ServerErrorMiddleware", "FriendlyErrorsMiddleware",
+           "Starlette ServerErrorMiddleware", 1.0),
+)  # fmt: skip
+
+LEAST_HTML = "floor: the same HTML response spliced"
+LEAST_JSON = "floor: the same problem+json spliced"
+DUMPED_JSON = "floor: the same problem+json, document dumped"
+REPEATED = "HTML 503, repeated path"
+UNIQUE = "HTML 503, a never-seen path each time"
+TEMPLATE = "bare Template.render of the same page"
+JSON_503 = "problem+json 503"
+DUMPS = "json.dumps of the same document"
+ERROR_TARGETS = (
+    Target("repeated error / Template.render", REPEATED, TEMPLATE, 0.3),
+    Target("never-seen path / Template.render", UNIQUE, TEMPLATE, 0.3),
+    Target("never-seen path / repeated error (no cliff)", UNIQUE, REPEATED, 1.3),
+    Target("problem+json / json.dumps", JSON_503, DUMPS, 2.0),
+)
+FLOORS = (
+    ("floor for HTML / Template.render", LEAST_HTML, TEMPLATE),
+    ("repeated error / floor for HTML", REPEATED, LEAST_HTML),
+    ("floor for problem+json, spliced / json.dumps", LEAST_JSON, DUMPS),
+    ("floor for problem+json, dumped / json.dumps", DUMPED_JSON, DUMPS),
+    ("problem+json / floor for problem+json, dumped", JSON_503, DUMPED_JSON),
+)
+
+
+def floors() -> dict[str, LeastErrorMiddleware]:
+    """The floor middlewares, prepared from what ours sends for the same two requests."""
+    page = sent(ours, scope_for("/503"))
+    document = sent(ours, scope_for("/503", "application/json"))
+    return {
+        LEAST_HTML: LeastErrorMiddleware(bare, (page[0], page[1])),
+        LEAST_JSON: LeastErrorMiddleware(bare, (document[0], document[1])),
+        DUMPED_JSON: LeastErrorMiddleware(bare, (document[0], document[1]), problem_baseline()),
     }
-    samples: dict[str, list[float]] = {name: [] for name in runs}
-    for run in runs.values():
-        run(iterations // 10)  # warm up
-    for _ in range(repeats):
-        for name, run in runs.items():
-            samples[name].append(run(iterations))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"Error path: an HTML page for a 503, {iterations} requests x {repeats} repeats, median")
-    for name, median in medians.items():
-        print(f"  {name:<40}{median * 1e6:>8.1f} us")
-    page, floor = medians["friendly HTML 503, repeated"], medians["bare app, plain 500"]
-    print(f"  {'extra per repeated page over the 500':<40}{(page - floor) * 1e6:>8.1f} us")
+
+
+def error_path() -> dict[str, Measure]:
+    template, context = template_baseline()
+    problem = problem_baseline()
+    least = floors()
+    return {
+        LEAST_HTML: new_scopes(least[LEAST_HTML], "/503", BROWSER_ACCEPT, unique=False),
+        LEAST_JSON: new_scopes(least[LEAST_JSON], "/503", "application/json", unique=False),
+        DUMPED_JSON: new_scopes(least[DUMPED_JSON], "/503", "application/json", unique=False),
+        REPEATED: new_scopes(ours, "/503", BROWSER_ACCEPT, unique=False),
+        UNIQUE: new_scopes(ours, "/503", BROWSER_ACCEPT, unique=True),
+        TEMPLATE: repeat(lambda: template.render(context)),
+        JSON_503: new_scopes(ours, "/503", "application/json", unique=False),
+        DUMPS: repeat(lambda: json.dumps(problem)),
+    }
+
+
+def in_process(rounds: int, scale: float) -> bool:
+    print(f"In process: {rounds} interleaved rounds, median per request\n")
+    samples = interleave(PASS_THROUGH, rounds, int(100_000 * scale))
+    print("Pass-through, a 200")
+    print_times(samples, "ns")
+    passing = [target.line(samples) for target in PASS_THROUGH_TARGETS]
+    met = all(target.check(samples)[1] for target in PASS_THROUGH_TARGETS)
+    samples = interleave(error_path(), rounds, int(1_000 * scale))
+    print("\nThe error path, a 503 replaced by the built-in page (a browser's Accept)")
+    print_times(samples, "us")
+    errors = [target.line(samples) for target in ERROR_TARGETS]
+    met = met and all(target.check(samples)[1] for target in ERROR_TARGETS)
+    print("\nRatios (median of per-round ratios)")
+    print("\n".join(passing + errors))
+    print("\nThe floors (no target: what any middleware pays, and how far above it we are)")
+    for label, contender, baseline in FLOORS:
+        print(f"  {label:<58}{ratio(samples, contender, baseline):>8.3f}x")
+    return met
 
 
 # -- over HTTP -----------------------------------------------------------------------------------
@@ -295,116 +403,49 @@ def _server(app_name: str) -> Iterator[int]:
         yield port
 
 
-_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
-
-
-async def _client(port: int, request: bytes, depth: int, stop_at: float) -> int:
-    """One keep-alive connection sending ``depth`` pipelined requests at a time until ``stop_at``.
-
-    Responses are framed by Content-Length and skipped by offset, never copied, so a 12 KB error
-    page costs the load generator little more than a 5-byte body.
-    """
-    reader, writer = await asyncio.open_connection(HOST, port)
-    done = 0
-    buffer = bytearray()
-    position = 0
-    try:
-        while time.monotonic() < stop_at:
-            writer.write(request * depth)
-            pending = depth
-            while pending:
-                end = buffer.find(b"\r\n\r\n", position)
-                if end < 0:
-                    await _fill(reader, buffer)
-                    continue
-                if not buffer.startswith(b"HTTP/1.1 ", position):
-                    raise ValueError(
-                        f"unexpected response {bytes(buffer[position : position + 40])!r}"
-                    )
-                match = _CONTENT_LENGTH.search(buffer, position, end + 2)
-                if match is None:
-                    raise ValueError("response without Content-Length")
-                total = end + 4 + int(match.group(1))
-                while len(buffer) < total:
-                    await _fill(reader, buffer)
-                position = total
-                pending -= 1
-                done += 1
-            del buffer[:position]
-            position = 0
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-    return done
-
-
-async def _fill(reader: asyncio.StreamReader, buffer: bytearray) -> None:
-    data = await reader.read(262144)
-    if not data:
-        raise ConnectionError("server closed the connection")
-    buffer += data
-
-
-async def _load(port: int, path: str, seconds: float, connections: int, depth: int) -> float:
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: {_BROWSER_ACCEPT.decode()}\r\n\r\n"
-    ).encode()
-    started = time.monotonic()
-    stop_at = started + seconds
-    counts = await asyncio.gather(
-        *(_client(port, request, depth, stop_at) for _ in range(connections))
-    )
-    return sum(counts) / (time.monotonic() - started)
-
-
-PAIRS: dict[str, tuple[tuple[str, str], tuple[str, str], float | None]] = {
-    # name: (contender, baseline, target); each side is (server, path)
-    "pass-through 200 vs no-op wrapper": (("ours", "/"), ("noop", "/"), 0.97),
-    "friendly HTML 503 vs bare plain 500": (("ours", "/503"), ("bare", "/500"), 0.70),
-    # The ceiling: the very same bytes, sent as constants, against the plain 500 ...
-    "same page as constants vs bare plain 500": (("prerendered", "/"), ("bare", "/500"), None),
-    # ... the least any page with a fresh request ID costs (a lower bound for every design) ...
-    "same page + a fresh request ID vs bare plain 500": (("fresh-id", "/"), ("bare", "/500"), None),
-    # ... and what making the page costs us over sending those constants.
-    "friendly HTML 503 vs same page as constants": (("ours", "/503"), ("prerendered", "/"), None),
-    # Two identical servers: how far apart equal things measure on this machine right now.
-    "control: no-op vs an identical no-op": (("noop-twin", "/"), ("noop", "/"), None),
+OK_ROOT = Load("/")
+PAIRS: dict[str, tuple[tuple[str, Load], tuple[str, Load], float | None]] = {
+    # name: (contender, baseline, lowest ratio wanted); each side is (server, what to send)
+    "pass-through 200: ours / no-op wrapper": (("ours", OK_ROOT), ("noop", OK_ROOT), 0.97),
+    "control: no-op / an identical no-op": (("noop-twin", OK_ROOT), ("noop", OK_ROOT), None),
+    "HTML 503 page / bare plain 500, repeated path": (
+        ("ours", Load("/503", status=503)),
+        ("bare", Load("/500", status=500)),
+        None,
+    ),
+    "HTML 503 page / bare plain 500, a new path each time": (
+        ("ours", Load("/503", unique=True, status=503)),
+        ("bare", Load("/500", unique=True, status=500)),
+        None,
+    ),
 }
 
 
-def _pin(cpu: int) -> None:
-    """Keep the load generator and the servers off each other's CPU when there are two or more."""
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
-        os.sched_setaffinity(0, {cpu})
-
-
-def over_http(seconds: float, rounds: int, connections: int, depth: int) -> None:
+def over_http(seconds: float, rounds: int, connections: int, depth: int) -> bool:
     print(
         f"Over HTTP: uvicorn (httptools, asyncio, one process per app), {connections} keep-alive "
-        f"connections x {depth} pipelined requests, {seconds:g} s per run, {rounds} rounds; "
-        "each round runs a contender and its baseline back to back, alternating which goes first\n"
+        f"connections x {depth} pipelined requests, {seconds:g} s per run, {rounds} rounds; each "
+        "round runs a contender and its baseline back to back, alternating which goes first\n"
     )
-    _pin(1)  # the servers inherit CPU 1 ...
+    pin(1)  # the servers inherit CPU 1 ...
     with contextlib.ExitStack() as stack:
         ports = {
-            "bare": stack.enter_context(_server("bare")),
-            "noop": stack.enter_context(_server("noop")),
-            "noop-twin": stack.enter_context(_server("noop")),
-            "ours": stack.enter_context(_server("ours")),
-            "prerendered": stack.enter_context(_server("prerendered")),
-            "fresh-id": stack.enter_context(_server("fresh_id")),
-        }
-        _pin(0)  # ... and the load generator moves to CPU 0
+            name: stack.enter_context(_server(app))
+            for name, app in (("bare", "bare"), ("noop", "noop"), ("noop-twin", "noop"),
+                              ("ours", "ours"))
+        }  # fmt: skip
+        pin(0)  # ... and the load generator moves to CPU 0
 
-        def measure(target: tuple[str, str], length: float) -> float:
-            server, path = target
-            return asyncio.run(_load(ports[server], path, length, connections, depth))
+        def measure(side: tuple[str, Load], length: float) -> float:
+            server, load = side
+            return throughput(
+                ports[server], load, seconds=length, connections=connections, depth=depth
+            )
 
         for contender, baseline, _ in PAIRS.values():  # warm up every route
             measure(contender, 0.3)
             measure(baseline, 0.3)
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name in PAIRS}
+        samples: dict[str, list[float]] = {}
         for round_number in range(rounds):
             for name, (contender, baseline, _) in PAIRS.items():
                 if round_number % 2:
@@ -413,37 +454,45 @@ def over_http(seconds: float, rounds: int, connections: int, depth: int) -> None
                 else:
                     ours_rate = measure(contender, seconds)
                     base = measure(baseline, seconds)
-                results[name].append((ours_rate, base))
-    print(f"  {'comparison':<50}{'contender':>11}{'baseline':>11}{'ratio':>9}{'target':>9}")
-    for name, pairs in results.items():
-        ratio = statistics.median(o / b for o, b in pairs)
-        contender_rate = statistics.median(o for o, _ in pairs)
-        baseline_rate = statistics.median(b for _, b in pairs)
-        target = PAIRS[name][2]
-        wanted = "" if target is None else f">= {target:.0%}"
+                samples.setdefault(f"{name} [c]", []).append(ours_rate)
+                samples.setdefault(f"{name} [b]", []).append(base)
+    print(f"  {'comparison':<56}{'contender':>11}{'baseline':>11}{'ratio':>8}  target")
+    met = True
+    for name, (_, _, wanted) in PAIRS.items():
+        measured = ratio(samples, f"{name} [c]", f"{name} [b]")
+        contender_rate = sorted(samples[f"{name} [c]"])[rounds // 2]
+        baseline_rate = sorted(samples[f"{name} [b]"])[rounds // 2]
+        verdict = "-"
+        if wanted is not None:
+            verdict = f">= {wanted:.0%} {'met' if measured >= wanted else 'MISSED'}"
+            met = met and measured >= wanted
         print(
-            f"  {name:<50}{contender_rate:>9,.0f}/s{baseline_rate:>9,.0f}/s{ratio:>9.1%}{wanted:>9}"
+            f"  {name:<56}{contender_rate:>9,.0f}/s{baseline_rate:>9,.0f}/s{measured:>8.1%}  "
+            f"{verdict}"
         )
-    print("\n  ratio: median over rounds of (contender / baseline) within the round")
-    print("  control: if it strays from 100% by more than a target's margin, the machine is too")
-    print("  busy for that comparison to mean anything; rerun when it is quiet.")
+    print("\n  ratio: median over rounds of contender / baseline within the round; the control")
+    print("  shows how far apart two identical servers measure on this machine right now.")
+    return met
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--http", action="store_true", help="measure over HTTP with uvicorn")
-    parser.add_argument("--iterations", type=int, default=200_000)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=21, help="interleaved rounds")
+    parser.add_argument("--scale", type=float, default=1.0, help="requests per sample, scaled")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one HTTP run")
-    parser.add_argument("--rounds", type=int, default=9, help="alternating HTTP rounds")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--depth", type=int, default=8, help="pipelined requests per connection")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    print(f"Python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs, load "
+          f"average {os.getloadavg()[0]:.2f} at the start")  # fmt: skip
     if args.http:
-        over_http(args.seconds, args.rounds, args.connections, args.depth)
+        met = over_http(args.seconds, args.rounds, args.connections, args.depth)
     else:
-        in_process(args.iterations, args.repeats)
-    return 0
+        met = in_process(args.rounds, args.scale)
+    print(f"\nLoad average {os.getloadavg()[0]:.2f} at the end")
+    return 0 if met or not args.check else 1
 
 
 if __name__ == "__main__":

@@ -126,10 +126,17 @@ def build_cases() -> list[Case]:
     parts = first_time._text_parts(STATUS, "en")
     text_values = _capture(_text, "render_text", text_first_time)
     assert text_values is parts
+    labels = renderer._catalogue.labels()
     support = _text.support_text(
-        STATUS, parts.head.split("\n", 1)[0], "7f3c9a1e2b4d4c8e", "2026-05-09T07:35:25Z", "GET", "/"
+        _text.support_prefixes(labels),
+        STATUS,
+        parts.head.split("\n", 1)[0],
+        "7f3c9a1e2b4d4c8e",
+        "2026-05-09T07:35:25Z",
+        "GET",
+        "/",
     )
-    retry = _text.retry_advice(renderer._catalogue.get(STATUS), None)
+    retry = _text.retry_advice(renderer._catalogue.get(STATUS), None, labels)
 
     return [
         Case("html", html, lambda: template.render(context), "Template.render", 1.5),

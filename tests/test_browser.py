@@ -20,7 +20,7 @@ import pytest
 from friendly_errors.rendering import RenderedError, Renderer, RequestInfo
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, FloatRect, Page, Route
 
 pytestmark = pytest.mark.browser
 
@@ -85,11 +85,12 @@ def renderer() -> Renderer:
     )
 
 
-def _render(renderer: Renderer, code: int) -> RenderedError:
+def _render(renderer: Renderer, code: int, lang: str = "en") -> RenderedError:
     """Each page carries some optional part, so together they cover the whole template."""
+    headers = {"accept": CHROME_ACCEPT, "accept-language": lang}
     return renderer.render(
         code,
-        RequestInfo("GET", "/checkout/confirm", headers={"accept": CHROME_ACCEPT}),
+        RequestInfo("GET", "/checkout/confirm", headers=headers),
         request_id="7f3c9a1e2b4d4c8e9a0b1c2d3e4f5a6b",
         detail="The payment service did not answer in time." if code == 502 else None,
         retry_after=120 if code == 503 else None,
@@ -214,3 +215,118 @@ def test_reduced_motion_stops_the_animation(browser: Browser, renderer: Renderer
         assert name == "none"
     finally:
         visit.close()
+
+
+# -- other languages (issue #12) ------------------------------------------------------------------
+
+#: Right to left, CJK, long compounds, Cyrillic: the languages most likely to break the layout.
+LANGUAGES = ["ar", "ja", "de", "ru"]
+
+
+def _render_everything(renderer: Renderer, lang: str, code: int = 503) -> RenderedError:
+    """One page with every optional part: the app's detail, a wait, a traceback, all buttons."""
+    return renderer.render(
+        code,
+        RequestInfo("GET", "/checkout/confirm", headers={"accept": CHROME_ACCEPT,
+                                                         "accept-language": lang}),
+        request_id="7f3c9a1e2b4d4c8e9a0b1c2d3e4f5a6b",
+        detail="The payment service did not answer in time.",
+        retry_after=120,
+        traceback='Traceback (most recent call last):\n  File "app.py", line 12, in view\n'
+        "ZeroDivisionError: division by zero\n",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [375, 1280], ids=["phone", "desktop"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_translated_page_is_accessible(
+    browser: Browser, renderer: Renderer, lang: str, scheme: str, width: int
+) -> None:
+    rendered = _render_everything(renderer, lang)
+    assert dict(rendered.headers)["Content-Language"] == lang
+    visit = Visit(browser, rendered, viewport={"width": width, "height": 900}, color_scheme=scheme)
+    try:
+        page = visit.page
+        assert page.evaluate("document.documentElement.lang") == lang
+        assert not [m for m in visit.console if "Content Security Policy" in m], visit.console
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"503-{lang}-{scheme}-{width}.png", full_page=True)
+        violations = visit.axe_violations()
+        assert violations == [], _describe(violations)
+        assert visit.requests == [PAGE_URL]
+    finally:
+        visit.close()
+
+
+def _box(page: Page, selector: str) -> FloatRect:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    return box
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_a_right_to_left_page_is_mirrored_diagram_included(
+    browser: Browser, renderer: Renderer, lang: str
+) -> None:
+    """The request flows from the visitor's side: from the right in Arabic."""
+    rendered = _render_everything(renderer, lang, 524)
+    visit = Visit(browser, rendered, viewport={"width": 1280, "height": 900})
+    try:
+        page = visit.page
+        rtl = lang == "ar"
+        assert page.evaluate("getComputedStyle(document.body).direction") == (
+            "rtl" if rtl else "ltr"
+        )
+        browser_node, server_node = _box(page, ".node:first-child"), _box(page, ".node:last-child")
+        assert (browser_node["x"] > server_node["x"]) is rtl
+        # The badge sits at the icon's outer corner, the error tag at the far end of the header,
+        # the note's bar and the list bullets on the side text starts from.
+        icon, badge = _box(page, ".node:first-child .icon"), _box(page, ".node:first-child .badge")
+        assert (badge["x"] < icon["x"]) is rtl
+        main, tag = _box(page, "main"), _box(page, ".tag")
+        assert (tag["x"] < main["x"] + main["width"] / 2) is rtl
+        bar = page.evaluate(
+            "getComputedStyle(document.querySelector('.note'))."
+            + ("borderRightWidth" if rtl else "borderLeftWidth")
+        )
+        assert bar == "4px"
+        # The app's English detail and the traceback read left to right on any page.
+        for selector in (".detail", ".trace"):
+            direction = f"getComputedStyle(document.querySelector('{selector}')).direction"
+            assert page.evaluate(direction) == "ltr", selector
+        wire, cross = _box(page, ".link.is-failed .wire"), _box(page, ".link.is-failed .badge")
+        middle = cross["x"] + cross["width"] / 2
+        assert abs(middle - (wire["x"] + wire["width"] / 2)) < 2, "the cross stays centred"
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_horizontal_scroll_or_spilling_words_at_320_px(
+    browser: Browser, renderer: Renderer, lang: str
+) -> None:
+    """WCAG 1.4.10 with German's long compounds, Russian's long words and no spaces in Japanese."""
+    rendered = _render_everything(renderer, lang)
+    for options in (
+        {"viewport": {"width": 320, "height": 640}},
+        {"viewport": {"width": 640, "height": 400}, "device_scale_factor": 2},
+    ):
+        visit = Visit(browser, rendered, **options)
+        try:
+            page = visit.page
+            page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true })")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0
+            # Each box of the diagram holds its words: none spills into its neighbour.
+            spilled = page.evaluate(
+                "[...document.querySelectorAll('.node > span:not(.icon)')]"
+                ".filter(e => e.scrollWidth > e.parentElement.clientWidth + 1)"
+                ".map(e => e.textContent)"
+            )
+            assert spilled == []
+        finally:
+            visit.close()

@@ -502,6 +502,80 @@ def test_languages_fall_back_field_by_field() -> None:
     assert catalogue.codes("sv") == catalogue.codes("en")
 
 
+def test_languages_are_spelled_as_usual_whatever_their_files_say() -> None:
+    catalogue = Catalogue.empty().extend({503: {"title": "x"}}, locale="PT_br")
+    assert catalogue.locales == ("pt-BR",)
+    assert catalogue.get(503, "pt-br").locale == "pt-BR"
+    assert "zh-Hans" in Catalogue.default().locales
+
+
+@pytest.mark.parametrize(
+    ("tag", "locale"),
+    [("zh-CN", "zh-Hans"), ("zh-SG", "zh-Hans"), ("zh-TW", "en"), ("pt-PT", "pt-BR")],
+)
+def test_lookups_follow_the_same_tag_mapping_as_negotiation(tag: str, locale: str) -> None:
+    assert Catalogue.default().get(503, tag).locale == locale
+    expected = Catalogue.default().labels(locale)
+    assert Catalogue.default().labels(tag) == expected
+
+
+def test_a_catalogue_without_words_has_the_built_in_english_ones() -> None:
+    english = Catalogue.default().labels()
+    assert Catalogue.empty().labels("fr") == english
+    ours = Catalogue.empty().extend({"labels": {"error": "Oops"}})
+    assert ours.labels()["error"] == "Oops"
+    assert ours.labels()["what_happened"] == english["what_happened"]
+
+
+def test_one_word_of_a_built_in_language_can_be_overridden() -> None:
+    overridden = Catalogue.default().extend({"labels": {"error": "エラー発生"}}, locale="ja")
+    assert overridden.labels("ja")["error"] == "エラー発生"
+    assert overridden.labels("ja")["home"] == Catalogue.default().labels("ja")["home"]
+
+
+def test_untranslated_lists_what_falls_back_to_english() -> None:
+    catalogue = Catalogue.default().extend(
+        {
+            "labels": {"error": "Fel"},
+            503: {"title": "Otillgänglig", "summary": "Inte nu."},
+            "5xx": {"title": "Serverfel"},
+        },
+        locale="sv",
+    )
+    missing = catalogue.untranslated("sv")
+    assert list(missing)[:2] == ["labels", "1xx"], "labels first, then the classes, then codes"
+    assert "error" not in missing["labels"] and "what_happened" in missing["labels"]
+    assert missing["503"] == ("description", "causes", "visitor_fixes", "developer_fixes")
+    assert "title" not in missing["5xx"] and "summary" in missing["5xx"]
+    assert missing["100"] == ("title", "summary", "description", "causes", "visitor_fixes",
+                              "developer_fixes")  # fmt: skip
+    assert catalogue.untranslated("sv-FI") == missing
+    for english in ("en", "en-GB", ""):
+        assert catalogue.untranslated(english) == {}
+
+
+def test_built_in_languages_are_read_when_first_asked_for() -> None:
+    default = Catalogue.default()
+    extended = default.extend({503: {"summary": "Ours"}})
+    # Extending another language keeps the built-in ones as they were: shared, read once.
+    assert extended._files.keys() == default._files.keys()
+    assert all(extended._files[tag] is default._files[tag] for tag in default._files)
+    assert extended.get(503, "ja").title == default.get(503, "ja").title
+    merged = default.extend({503: {"summary": "Nous"}}, locale="fr")
+    assert "fr" not in merged._files
+    assert merged.get(503, "fr").summary == "Nous"
+    assert merged.get(503, "fr").title == default.get(503, "fr").title
+
+
+def test_a_built_in_file_must_name_its_own_language(tmp_path: Path) -> None:
+    from friendly_errors.catalogue import _BuiltInFile
+
+    path = write(tmp_path, "xx.toml", 'locale = "yy"\n[503]\ntitle = "x"\n')
+    with pytest.raises(CatalogueError, match=r"xx\.toml: field 'locale': must name .* 'xx'"):
+        _BuiltInFile(path, "xx").entries()
+    assert _BuiltInFile(write(tmp_path, "yy.toml", 'locale = "yy"\n'), "yy").entries() == {}
+
+
 def test_repr_names_languages_and_sizes() -> None:
     found = re.fullmatch(r"Catalogue\(\{(.*)\}\)", repr(Catalogue.default()))
     assert found is not None
@@ -746,9 +820,21 @@ def test_labels_fall_back_label_by_label_to_english() -> None:
         ({"try_again": "Retry in {time}"}, "unknown placeholder"),
         ({"retry_wait": "Retry after {when}"}, r"may use: \{duration\}, \{time\}"),
         ({"retry_wait": "Retry after {time"}, "write {{ for a brace"),
+        ({"retry_wait": "Retry after {time:>9}"}, r"a name in braces, such as \{time\}"),
+        ({"retry_wait": "Retry after {time!r}"}, "without a format or conversion"),
         ("words", "expected a table of words"),
     ],
-    ids=["unknown", "empty", "list", "placeholder", "wrong-placeholder", "brace", "not-a-table"],
+    ids=[
+        "unknown",
+        "empty",
+        "list",
+        "placeholder",
+        "wrong-placeholder",
+        "brace",
+        "format-spec",
+        "conversion",
+        "not-a-table",
+    ],
 )
 def test_bad_labels_fail_when_loaded(labels: object, message: str) -> None:
     with pytest.raises(CatalogueError, match=message):

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from friendly_errors import Catalogue, _text
 from friendly_errors.cli import main
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -23,25 +26,47 @@ def test_explain_shows_the_whole_entry(capsys: pytest.CaptureFixture[str]) -> No
     code, out, err = run(capsys, "explain", "524")
     assert code == 0 and err == ""
     assert out.startswith("524 A Timeout Occurred\n")
-    for heading in (
-        "Whose fault: an intermediary",
-        "Retrying: may help",
-        "Defined by: Cloudflare (non-standard) (unofficial)",
-        "What it means",
-        "Common causes",
-        "What a visitor can do",
-        "What developers and admins can do",
+    for line in (
+        "Where it failed: Between the gateway and the server.",
+        "This is usually temporary: trying again in a few moments may work.",
+        "Defined in Cloudflare (non-standard):",
+        "What happened\n-------------\n",
+        "What you can do\n",
+        "Possible causes\n",
+        "How to fix it\n",
     ):
-        assert heading in out
+        assert line in out
     # Only a URL, which must stay whole to be copied, may run past 80 columns.
     assert all(len(line) <= 80 or "https://" in line for line in out.splitlines())
 
 
-def test_explain_lists_headers_and_other_meanings(capsys: pytest.CaptureFixture[str]) -> None:
-    _, out, _ = run(capsys, "explain", "503")
-    assert "Headers that matter: Retry-After" in out
+def test_explain_lists_other_meanings(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "explain", "420")
-    assert "Other meanings" in out
+    assert "Other meanings of this code\n" in out
+    _, out, _ = run(capsys, "explain", "503")
+    assert "Other meanings" not in out
+
+
+@pytest.mark.parametrize("locale", Catalogue.default().locales[1:])
+def test_explain_in_another_language(capsys: pytest.CaptureFixture[str], locale: str) -> None:
+    """Issue #12: ``explain 503 --locale ja`` reads as a Japanese visitor's page does."""
+    code, out, _ = run(capsys, "explain", "503", "--locale", locale)
+    info, labels = Catalogue.default().get(503, locale), Catalogue.default().labels(locale)
+    assert code == 0 and out.startswith(f"503 {info.title}\n")
+    unwrapped = "".join(out.split())
+    for key in ("route", "what_happened", "what_you_can_do", "causes", "developer_fixes"):
+        assert labels[key] in out
+    for text in (labels["retry_usually"], labels["fault_server"], info.developer_fixes[-1]):
+        assert "".join(text.split()) in unwrapped
+    assert all(_text.columns(line) <= 80 or "https://" in line for line in out.splitlines())
+
+
+def test_explain_in_a_language_that_has_no_text_for_the_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out, _ = run(capsys, "explain", "418", "--locale", "ja")
+    assert out.startswith(f"418 {Catalogue.default().get(418).title}\n")
+    assert "What happened" in out, "the page's words follow the entry's language"
 
 
 def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,17 +102,17 @@ def test_explain_markdown_speaks_like_the_markdown_body(
 def test_explain_markdown_in_another_language(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    # "qaa" is reserved for local use, so no built-in translation supplies the other labels.
-    extra = tmp_path / "qaa.toml"
+    # Swedish: a language without built-in text, so words it does not give stay English.
+    extra = tmp_path / "sv.toml"
     extra.write_text(
-        'locale = "qaa"\n[labels]\nwhat_happened = "Ce qui s\'est passé"\n'
-        '[503]\ntitle = "Service indisponible"\n',
+        'locale = "sv"\n[labels]\nwhat_happened = "Vad som hände"\n'
+        '[503]\ntitle = "Tjänsten är inte tillgänglig"\n',
         encoding="utf-8",
     )
-    argv = ["explain", "503", "--format", "markdown", "--catalogue", str(extra), "--locale", "qaa"]
+    argv = ["explain", "503", "--format", "markdown", "--catalogue", str(extra), "--locale", "sv"]
     _, out, _ = run(capsys, *argv)
-    assert out.startswith("# 503 Service indisponible\n")
-    assert "\n## Ce qui s'est passé\n" in out and "\n## What you can do\n" in out
+    assert out.startswith("# 503 Tjänsten är inte tillgänglig\n")
+    assert "\n## Vad som hände\n" in out and "\n## What you can do\n" in out
 
 
 def test_explain_format_json_is_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,6 +153,32 @@ def test_list_filters_by_class(capsys: pytest.CaptureFixture[str]) -> None:
     assert codes and all(400 <= c < 500 for c in codes)
     _, out, _ = run(capsys, "list", "520-522")
     assert [int(line.split()[0]) for line in out.splitlines()] == [520, 521, 522]
+
+
+def test_list_missing_for_one_language(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "list", "--missing", "--locale", "sv", "--catalogue", str(DATA / "sv.toml")
+    )
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("sv: ") and "fall back to English" in lines[0]
+    assert lines[1].startswith("  [labels]  what_you_can_do, app_said, ")
+    assert "error" not in out.split("[1xx]")[0].split(","), "sv.toml gives 'error'"
+    assert "  [503]     description, causes, visitor_fixes, developer_fixes\n" in out
+    assert "  [502]     title, summary, description, " in out
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_list_missing_for_every_language(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", "503,5xx", "--missing")
+    assert code == 0
+    for locale in Catalogue.default().locales[1:]:
+        # Every built-in language translates the page's words, 503 and the 5xx class.
+        assert f"{locale}: nothing falls back to English" in out
+    _, out, _ = run(capsys, "list", "418", "--missing", "--locale", "ja")
+    assert out == "ja: 1 tables fall back to English, in whole or in part\n" + (
+        "  [418]     title, summary, description, causes, visitor_fixes, developer_fixes,\n"
+        "            other_meanings\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -177,6 +177,12 @@ def test_request_id_is_always_safe(value: str) -> None:
         ),
         pytest.param("application/json", [b'{"message": "Try later"}'], "Try later", id="message"),
         pytest.param("application/vnd.api+json", [b'{"error": "Quota"}'], "Quota", id="plus-json"),
+        pytest.param(
+            "application/json",
+            [b'{"title": "503 Service Unavailable", "description": "Back at ten"}'],
+            "Back at ten",
+            id="falcon-description",
+        ),
         pytest.param("application/json", [b'{"detail": ', b'"split"}'], "split", id="chunked"),
         pytest.param("application/json", [b'{"detail": 42}'], None, id="not-a-string"),
         pytest.param("application/json", [b'["detail"]'], None, id="not-an-object"),

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from friendly_errors import Catalogue
 from friendly_errors.cli import main
 from friendly_errors.demo import DemoApp
 from test_server import running, start_subprocess, stop_subprocess
@@ -155,6 +156,42 @@ async def test_503_says_when_to_come_back(app: DemoApp) -> None:
     response = await fetch(app, "/status/503?accept=json")
     assert response.headers["retry-after"] == "120"
     assert response.json()["retry_after"] == 120
+
+
+@pytest.mark.anyio
+async def test_the_index_switches_the_language_of_every_example(app: DemoApp) -> None:
+    index = await fetch(app, "/")
+    for tag in Catalogue.default().locales:
+        assert f'<a href="/?lang={tag}" lang="{tag}" hreflang="{tag}"' in index.text
+    assert 'hreflang="en" aria-current="true"' in index.text
+    japanese = await fetch(app, "/?lang=ja")
+    assert 'hreflang="ja" aria-current="true">日本語</a>' in japanese.text
+    links = set(re.findall(r'href="([^"]+)"', japanese.text))
+    assert {"/status/503?lang=ja", "/status/502?accept=json&amp;lang=ja", "/exception?lang=ja"} <= (
+        links
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("path", "lang", "start"),
+    [
+        ("/status/503?lang=ja", "ja", '<html lang="ja">'),
+        ("/status/502?lang=ar", "ar", '<html lang="ar" dir="rtl">'),
+        ("/status/504?accept=json&lang=de", "de", "{"),
+        ("/status/503?lang=zh-CN", "zh-Hans", '<html lang="zh-Hans">'),
+        ("/status/503?lang=ja%0d%0aX-Evil:%201", "en", '<html lang="en">'),
+        ("/status/503?lang=", "en", '<html lang="en">'),
+    ],
+    ids=["ja", "ar", "json-de", "zh-CN", "header-injection", "empty"],
+)
+async def test_lang_stands_in_for_accept_language(
+    app: DemoApp, path: str, lang: str, start: str
+) -> None:
+    response = await fetch(app, path, {"accept": "text/html", "accept-language": "en"})
+    assert response.headers["content-language"] == lang
+    assert "x-evil" not in response.headers
+    assert start in response.text[:200]
 
 
 @pytest.mark.anyio

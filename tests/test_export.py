@@ -427,6 +427,14 @@ def test_locales_are_normalised_and_deduplicated(tmp_path: Path, french: Catalog
     assert "default fr;" in (tmp_path / "out/nginx/http.conf").read_text()
 
 
+def test_locales_are_spelled_as_the_catalogue_spells_them(tmp_path: Path) -> None:
+    result = export(tmp_path / "out", codes=[503], locales=["pt_br", "zh-hans", "ar"])
+    assert result.pages == 9
+    assert sorted(p.name for p in (tmp_path / "out/pages").iterdir()) == ["ar", "pt-BR", "zh-Hans"]
+    page = (tmp_path / "out/pages/ar/503.html").read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in page
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

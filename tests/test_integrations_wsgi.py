@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import types
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import django.conf
 import django.core.asgi
 import django.core.wsgi
 import pytest
@@ -203,11 +205,10 @@ def test_django_debug_propagate_exceptions_lets_them_out(
         raise LookupError("from Django's handler")
 
     monkeypatch.setattr(django.core.wsgi, "get_wsgi_application", lambda: handler)
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure()
-    monkeypatch.setattr(settings, "DEBUG_PROPAGATE_EXCEPTIONS", propagate)
+    # Django's settings are process-wide: stand-in settings keep other tests' Django setups intact.
+    monkeypatch.setattr(
+        django.conf, "settings", types.SimpleNamespace(DEBUG_PROPAGATE_EXCEPTIONS=propagate)
+    )
     application = django_integration.get_wsgi_application()
     environ: WSGIEnvironment = {
         "REQUEST_METHOD": "GET",

@@ -356,69 +356,78 @@ def test_retry_advice_follows_the_announced_wait() -> None:
     assert "Trying again" not in render(r, 200).body.decode()
 
 
-FRENCH = {
-    "what_happened": "Ce qui s'est passé",
-    "what_you_can_do": "Ce que vous pouvez faire",
-    "route": "Où cela a échoué",
-    "support": "Détails pour le support",
-    "request_id": "Identifiant de requête",
-    "retry_wait": "Cela devrait être temporaire : réessayez après {time} UTC.",
-    "fault_server": "Sur le serveur.",
+# Swedish: a language the built-in catalogue does not have, so every word it lacks is English.
+SWEDISH = {
+    "what_happened": "Vad som hände",
+    "what_you_can_do": "Vad du kan göra",
+    "route": "Var det gick fel",
+    "support": "Uppgifter för support",
+    "request_id": "Begärans ID",
+    "retry_wait": "Det bör vara tillfälligt: försök igen efter {time} UTC.",
+    "fault_server": "På servern.",
 }
 
 
-# A language tag reserved for local use (ISO 639-2 "qaa"), so that no built-in translation is in it.
-LOCAL = "qaa"
-
-
 @pytest.fixture(scope="module")
-def french() -> Catalogue:
+def swedish() -> Catalogue:
     return Catalogue.default().extend(
-        {"labels": FRENCH, 503: {"title": "Service indisponible"}}, locale=LOCAL
+        {"labels": SWEDISH, 503: {"title": "Tjänsten är inte tillgänglig"}}, locale="sv"
     )
 
 
-def test_the_body_speaks_the_catalogues_language(french: Catalogue) -> None:
+def test_the_body_speaks_the_catalogues_language(swedish: Catalogue) -> None:
     rendered = render(
-        Renderer(catalogue=french),
+        Renderer(catalogue=swedish),
         503,
-        headers={"accept-language": LOCAL},
+        headers={"accept-language": "sv"},
         retry_after=600,
     )
-    assert dict(rendered.headers)["Content-Language"] == LOCAL
+    assert dict(rendered.headers)["Content-Language"] == "sv"
     body = rendered.body.decode()
     assert [text for _, text in headings(parse(body))][:5] == [
-        "503 Service indisponible",
-        "Où cela a échoué",
-        "Ce qui s'est passé",
-        "Ce que vous pouvez faire",
-        "Détails pour le support",
+        "503 Tjänsten är inte tillgänglig",
+        "Var det gick fel",
+        "Vad som hände",
+        "Vad du kan göra",
+        "Uppgifter för support",
     ]
-    assert "\n\nSur le serveur.\n\n" in body
+    assert "\n\nPå servern.\n\n" in body
     # 07:35:25 plus ten minutes, rounded up to the minute.
-    assert "réessayez après 07:46 UTC." in body
-    tomorrow = render(
-        Renderer(catalogue=french), 503, headers={"accept-language": LOCAL}, retry_after=86_400
-    )
-    assert "réessayez après 2026-05-10 07:36 UTC." in tomorrow.body.decode()
+    assert "försök igen efter 07:46 UTC." in body
+    later = {"accept-language": "sv"}
+    tomorrow = render(Renderer(catalogue=swedish), 503, headers=later, retry_after=86_400)
+    assert "försök igen efter 2026-05-10 07:36 UTC." in tomorrow.body.decode()
     naive = render(
-        Renderer(catalogue=french),
+        Renderer(catalogue=swedish),
         503,
-        headers={"accept-language": LOCAL},
+        headers=later,
         retry_after=60,
         now=NOW.replace(tzinfo=None),
     )
-    assert "réessayez après 07:37 UTC." in naive.body.decode()  # a naive time is UTC
-    assert "- Identifiant de requête: `req-1`" in body
+    assert "försök igen efter 07:37 UTC." in naive.body.decode()  # a naive time is UTC
+    assert "- Begärans ID: `req-1`" in body
     # A label the translation lacks is the English one.
     assert "- Time (UTC): `2026-05-09T07:35:25Z`" in body
 
 
-def test_a_page_in_english_keeps_english_words(french: Catalogue) -> None:
-    """A language with no entry for 524: the whole body is English, as it says."""
-    rendered = render(Renderer(catalogue=french), 524, headers={"accept-language": LOCAL})
+def test_a_page_in_english_keeps_english_words(swedish: Catalogue) -> None:
+    """Swedish asked for, and no Swedish entry for 524: the whole body is English, as it says."""
+    rendered = render(Renderer(catalogue=swedish), 524, headers={"accept-language": "sv"})
     assert dict(rendered.headers)["Content-Language"] == "en"
     assert "## What happened" in rendered.body.decode()
+
+
+@pytest.mark.parametrize("lang", Catalogue.default().locales[1:])
+def test_every_built_in_language_in_markdown(lang: str) -> None:
+    rendered = render(Renderer(), 503, headers={"accept-language": lang}, retry_after=120)
+    assert dict(rendered.headers)["Content-Language"] == lang
+    body = rendered.body.decode()
+    labels = Catalogue.default().labels(lang)
+    assert [text for _, text in headings(parse(body))][:2] == [
+        f"503 {Catalogue.default().get(503, lang).title}",
+        labels["route"],
+    ]
+    assert "07:38" in body, "a wait is a clock time in every language but English"
 
 
 def test_a_catalogue_without_labels_uses_the_built_in_words() -> None:
@@ -681,8 +690,8 @@ def test_a_renderer_without_memo_renders_in_full(
 
 
 @pytest.fixture(scope="module")
-def memo_pair(french: Catalogue) -> tuple[Renderer, Renderer]:
-    return Renderer(catalogue=french), full(Renderer(catalogue=french))
+def memo_pair(swedish: Catalogue) -> tuple[Renderer, Renderer]:
+    return Renderer(catalogue=swedish), full(Renderer(catalogue=swedish))
 
 
 @settings(max_examples=200, deadline=None)
@@ -693,7 +702,7 @@ def memo_pair(french: Catalogue) -> tuple[Renderer, Renderer]:
     detail=st.none() | short_text,
     retry_after=st.none() | st.integers(0, 10**6),
     seconds=st.integers(0, 10**9),
-    language=st.sampled_from([LOCAL, "fr", "en"]),
+    language=st.sampled_from(["sv", "en", "ja", "ar"]),
 )
 def test_a_repeated_body_equals_a_full_render_whatever_the_values(
     memo_pair: tuple[Renderer, Renderer],
@@ -720,17 +729,17 @@ def test_a_repeated_body_equals_a_full_render_whatever_the_values(
     assert render(memo, 503, **kwargs) == render(fresh, 503, **kwargs)
 
 
-def test_a_repeated_body_tells_each_request_when_to_come_back(french: Catalogue) -> None:
-    memo, fresh = Renderer(catalogue=french), full(Renderer(catalogue=french))
+def test_a_repeated_body_tells_each_request_when_to_come_back(swedish: Catalogue) -> None:
+    memo, fresh = Renderer(catalogue=swedish), full(Renderer(catalogue=swedish))
     bodies = []
     for minute in (0, 1, 2):
         now = NOW.replace(minute=minute)
         kwargs: dict[str, Any] = {"retry_after": 60, "now": now, "path": f"/{minute}"}
-        kwargs["headers"] = {"accept-language": LOCAL}
+        kwargs["headers"] = {"accept-language": "sv"}
         rendered = render(memo, 503, **kwargs)
         assert rendered == render(fresh, 503, **kwargs)
         bodies.append(rendered.body.decode())
-    assert [re.findall(r"après (\d\d:\d\d) UTC", body) for body in bodies] == [
+    assert [re.findall(r"efter (\d\d:\d\d) UTC", body) for body in bodies] == [
         ["07:02"],
         ["07:03"],
         ["07:04"],

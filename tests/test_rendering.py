@@ -20,11 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
+from friendly_errors import _text
 from friendly_errors.catalogue import Catalogue
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import BUILTIN_TEMPLATE, RenderedError, Renderer, RequestInfo
 
+DATA = Path(__file__).parent / "data"
 CHROME_ACCEPT = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
     "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
@@ -266,9 +269,16 @@ def test_page_contents(renderer: Renderer) -> None:
 
 def test_every_catalogued_page_stays_under_20_kb() -> None:
     r = Renderer(site_name="Example Shop", home_url="/", contact_url="mailto:help@shop.example")
-    for status in Catalogue.default().codes():
-        rendered = render(r, status, detail="The payment service did not answer.", retry_after=60)
-        assert len(rendered.body) < 20_000 or status < 200, status
+    for lang in Catalogue.default().locales:
+        for status in Catalogue.default().codes():
+            rendered = render(
+                r,
+                status,
+                detail="The payment service did not answer.",
+                retry_after=60,
+                headers={"accept_language": lang},
+            )
+            assert len(rendered.body) < 20_000 or status < 200, (lang, status)
 
 
 @pytest.mark.parametrize(
@@ -753,7 +763,8 @@ def test_markdown_filters_belong_to_markdown_templates(tmp_path: Path) -> None:
 def test_template_context_contract(tmp_path: Path, ext: str) -> None:
     """Every documented name is present with its documented type (docs/templates.md)."""
     names: dict[str, type | tuple[type, ...]] = {
-        "format": str, "lang": str, "labels": Mapping, "label_lang_attr": str, "status": int,
+        "format": str, "lang": str, "dir": str, "labels": Mapping, "label_lang_attr": str,
+        "status": int,
         "status_class": str, "title": str, "summary": str, "description": str, "fault": str,
         "fault_caption": str, "route": tuple, "causes": tuple, "visitor_fixes": tuple,
         "developer_fixes": tuple, "other_meanings": tuple, "spec": str, "spec_url": str,
@@ -1064,12 +1075,40 @@ def test_french_page(french: Renderer) -> None:
     body = text_of(rendered)
     assert '<html lang="fr">' in body
     assert "Service indisponible" in body and "l&#39;instant" in body
-    # The built-in labels are English, and say so to screen readers.
-    assert '<h2 id="what-happened" lang="en">What happened</h2>' in body
+    # The page's own words are French too, so nothing on it is marked as English.
+    what_happened = Catalogue.default().labels("fr")["what_happened"]
+    assert f'<h2 id="what-happened">{escape(what_happened)}</h2>' in body
+    assert ' lang="en"' not in body
     problem = json.loads(
         render(french, 503, accept="application/json", headers={"accept_language": "fr"}).body
     )
     assert problem["title"] == "Service indisponible"
+
+
+def test_a_language_without_words_of_its_own_marks_them_english() -> None:
+    """Entries in Swedish but no [labels]: the headings are English, and say so (WCAG 3.1.2)."""
+    catalogue = Catalogue.default().extend(
+        {503: {"title": "Tjänsten är otillgänglig"}}, locale="sv"
+    )
+    body = text_of(render(Renderer(catalogue=catalogue), 503, headers={"accept_language": "sv"}))
+    assert '<html lang="sv">' in body
+    assert '<h2 id="what-happened" lang="en">What happened</h2>' in body
+
+
+def test_a_language_is_one_file_and_one_word_can_be_overridden(tmp_path: Path) -> None:
+    """docs/translating.md: a file adds a language; a [labels] table changes any word of any."""
+    (tmp_path / "words.toml").write_text(
+        'locale = "ja"\n[labels]\nwhat_happened = "発生した問題"\n', encoding="utf-8"
+    )
+    catalogue = Catalogue.default().extend(DATA / "sv.toml").extend(tmp_path / "words.toml")
+    r = Renderer(catalogue=catalogue)
+    swedish = text_of(render(r, 503, headers={"accept_language": "sv-FI"}))
+    assert '<html lang="sv">' in swedish and "Tjänsten är inte tillgänglig" in swedish
+    assert '<h2 id="what-happened">Vad hände</h2>' in swedish
+    assert "What you can do" in swedish, "words it does not give fall back to English"
+    japanese = text_of(render(r, 503, headers={"accept_language": "ja"}))
+    assert '<h2 id="what-happened">発生した問題</h2>' in japanese
+    assert Catalogue.default().labels("ja")["what_you_can_do"] in japanese
 
 
 def test_content_language_says_what_the_text_is_in(french: Renderer) -> None:
@@ -1091,6 +1130,166 @@ def test_locales_that_cannot_be_headers_are_never_negotiated() -> None:
     catalogue = Catalogue.default().extend({503: {"title": "x"}}, locale="e\nvil")
     rendered = render(Renderer(catalogue=catalogue), 503, headers={"accept_language": "e\nvil"})
     assert header(rendered, "Content-Language") == "en"
+
+
+#: Every built-in language but English (issue #12).
+TRANSLATED = Catalogue.default().locales[1:]
+
+
+@pytest.mark.parametrize("status", [404, 500, 503, 524], ids=str)
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_language_renders_in_every_format(renderer: Renderer, lang: str, status: int) -> None:
+    info = Catalogue.default().get(status, lang)
+    labels = Catalogue.default().labels(lang)
+    assert info.locale == lang
+    for fmt, accept in ACCEPTS.items():
+        rendered = render(renderer, status, accept, headers={"accept_language": lang})
+        assert header(rendered, "Content-Language") == lang, fmt
+        assert "Accept-Language" in (header(rendered, "Vary") or "")
+        body = text_of(rendered)
+        if fmt == "json":
+            problem = json.loads(body)
+            assert (problem["title"], problem["detail"]) == (info.title, info.summary)
+            # Member names are RFC 9457's, in every language.
+            assert {"type", "title", "status", "detail"} <= set(problem)
+        elif fmt == "xml":
+            assert ET.fromstring(rendered.body).findtext(NS + "title") == info.title
+        elif fmt == "text":
+            for key in ("what_happened", "what_you_can_do", "support", "route"):
+                assert labels[key] in body, key
+            assert f"{labels['request_id']}:" in body and info.title in body
+        elif fmt == "markdown":
+            assert body.startswith(f"# {status} ")
+            for key in ("what_happened", "what_you_can_do", "support", "route"):
+                assert f"\n## {labels[key]}\n" in body, key
+        else:
+            assert f'<html lang="{lang}"' in body
+            assert ' lang="en"' not in body, "no English on the page to mark"
+            for key in ("what_happened", "what_you_can_do", "support", "support_hint", "error"):
+                assert str(escape(labels[key])) in body, key
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_a_page_runs_in_its_languages_direction(renderer: Renderer, lang: str) -> None:
+    body = text_of(render(renderer, 503, headers={"accept_language": lang}))
+    html_tag = body.splitlines()[1]
+    direction = ' dir="rtl"' if lang == "ar" else ""
+    assert html_tag == f'<html lang="{lang}"{direction}>'
+
+
+@pytest.mark.parametrize("status", [400, 404, 413, 429, 451, 500, 502, 503, 520, 524, 530, 599])
+@pytest.mark.parametrize("lang", [lang for lang in TRANSLATED if lang in ("ja", "ko", "zh-Hans")])
+def test_cjk_text_fits_in_80_display_columns(lang: str, status: int) -> None:
+    r = Renderer(site_name="サイト名" * 30, home_url="https://shop.example/")
+    body = text_of(
+        render(
+            r,
+            status,
+            accept="text/plain",
+            headers={"accept_language": lang},
+            detail="应用程序说明。" * 30,
+            path="/注文/" + "番" * 100,
+            retry_after=120,
+            traceback="Traceback:\n  " + "フレーム" * 60,
+        )
+    )
+    assert header(render(r, status, "text/plain", headers={"accept_language": lang}),
+                  "Content-Language") == lang  # fmt: skip
+    for line in body.splitlines():
+        assert _text.columns(line) <= 80 or URL_LINE.fullmatch(line), line
+
+
+def test_the_retry_line_names_a_utc_clock_time_in_other_languages(renderer: Renderer) -> None:
+    # NOW is 07:35:25 UTC; two minutes later, rounded up to the minute, is 07:38.
+    for lang in TRANSLATED:
+        body = text_of(render(renderer, 503, headers={"accept_language": lang}, retry_after=120))
+        assert "07:38" in body, lang
+    english = text_of(render(renderer, 503, retry_after=120))
+    assert "try again in about 2 minutes" in english
+
+
+@pytest.mark.parametrize("accept", ACCEPTS.values(), ids=ACCEPTS.keys())
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_the_fallback_speaks_the_pages_language(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, lang: str, accept: str
+) -> None:
+    write(tmp_path, "error.html", "{{ 1/0 }}")
+    write(tmp_path, "error.txt", "{{ 1/0 }}")
+    r = Renderer(template_dirs=[tmp_path])
+    labels = Catalogue.default().labels(lang)
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        rendered = render(r, 503, accept, headers={"accept_language": lang}, detail=Unprintable())
+    assert rendered.fallback and len(caplog.records) == 1
+    assert header(rendered, "Content-Language") == lang
+    body = text_of(rendered)
+    title = json.loads(body)["title"] if "json" in accept else body
+    assert labels["error"] in title, "the title: the IANA phrase is English"
+    assert "Service Unavailable" not in body
+    if accept in (CHROME_ACCEPT, "text/plain"):
+        assert labels["fallback"] in body
+    if accept == CHROME_ACCEPT:
+        direction = ' dir="rtl"' if lang == "ar" else ""
+        assert f'<html lang="{lang}"{direction}>' in body
+
+
+def test_the_fallback_is_english_before_the_language_is_known(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="friendly_errors"):
+        broken = RequestInfo("GET", "/", headers=ExplodingHeaders())
+        rendered = Renderer().render(503, broken, request_id="r")
+    assert header(rendered, "Content-Language") == "en"
+    assert b"503 Service Unavailable" in rendered.body
+
+
+@pytest.mark.parametrize("accept", ACCEPTS.values(), ids=ACCEPTS.keys())
+def test_fallback_words_from_a_mapping_are_made_safe(tmp_path: Path, accept: str) -> None:
+    write(tmp_path, "error.html", "{{ 1/0 }}")
+    write(tmp_path, "error.txt", "{{ 1/0 }}")
+    catalogue = Catalogue.default().extend(
+        {503: {"title": "x"}, "labels": {"error": "Fel\x1b[31m\udcff", "fallback": "<b>Nej</b>"}},
+        locale="sv",
+    )
+    r = Renderer(catalogue=catalogue, template_dirs=[tmp_path])
+    rendered = render(r, 503, accept, headers={"accept_language": "sv"}, detail=Unprintable())
+    assert rendered.fallback
+    body = rendered.body.decode("utf-8")
+    assert "\x1b" not in body and "Fel" in body
+    # Markup in a word is text, escaped wherever the format has markup.
+    assert ("<b>" in body) is (accept == "text/plain")
+
+
+@pytest.mark.parametrize("accept", [CHROME_ACCEPT, "text/plain"], ids=["html", "text"])
+@pytest.mark.parametrize("lang", ["ja", "fr"])
+def test_a_localized_page_is_kept_like_an_english_one(accept: str, lang: str) -> None:
+    """Issue #12: a localized page costs what an English one does, from the same memo."""
+    memo, fresh = Renderer(), full(Renderer())
+    for i in range(3):
+        kwargs: dict[str, Any] = {
+            "headers": {"accept_language": lang},
+            "request_id": f"req-{i}",
+            "path": f"/p/{i}",
+            "retry_after": 120,
+            "now": NOW + timedelta(minutes=i),
+        }
+        assert render(memo, 503, accept, **kwargs) == render(fresh, 503, accept, **kwargs)
+    assert len(memo.memo) == 1
+
+
+def test_the_documented_template_is_localized_without_translations(tmp_path: Path) -> None:
+    """docs/templates.md, "Your template in every language": labels and entries arrive translated."""
+    guide = (Path(__file__).parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")
+    source = guide.split("{# templates/5xx.html #}\n", 1)[1].split("```", 1)[0]
+    write(tmp_path, "5xx.html", source)
+    r = Renderer(template_dirs=[tmp_path])
+    for lang in ("ja", "ar", "de"):
+        body = text_of(render(r, 503, headers={"accept_language": lang}))
+        labels, info = Catalogue.default().labels(lang), Catalogue.default().get(503, lang)
+        direction = "rtl" if lang == "ar" else "ltr"
+        assert f'<html lang="{lang}" dir="{direction}">' in body
+        assert f"<h1>503 {escape(info.title)}</h1>" in body
+        assert f"<h2>{escape(labels['what_you_can_do'])}</h2>" in body
+        assert str(escape(labels["request_id"])) in body
 
 
 # -- hostile input -----------------------------------------------------------------------------

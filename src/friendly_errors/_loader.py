@@ -131,11 +131,23 @@ def _validate_labels(raw: object, origin: str) -> PartialEntry:
                 f"{origin}: labels: {name!r}: expected a non-empty string, got {value!r:.80}"
             )
         try:
-            used = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+            fields = [
+                (field, spec, conversion)
+                for _, field, spec, conversion in string.Formatter().parse(text)
+                if field is not None
+            ]
         except ValueError as exc:
             raise CatalogueError(
                 f"{origin}: labels: {name!r}: {exc} (write {{{{ for a brace)"
             ) from None
+        used = {field for field, _, _ in fields}
+        # "{time:>9}" or "{time!r}" would be formatting, not words, and a spec that does not suit
+        # the value fails only when a page is rendered; a placeholder is its name in braces.
+        if any(spec or conversion for _, spec, conversion in fields):
+            raise CatalogueError(
+                f"{origin}: labels: {name!r}: a placeholder is a name in braces, such as {{time}}, "
+                f"without a format or conversion: {text!r:.80}"
+            )
         if not used <= allowed:
             names = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
             raise CatalogueError(
@@ -206,8 +218,15 @@ def load_file(path: Path) -> tuple[str | None, dict[int | str, PartialEntry]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise CatalogueError(f"{origin}: cannot read file: {exc.strerror or exc}") from exc
+    return load_bytes(raw, origin=origin, toml=suffix == ".toml")
+
+
+def load_bytes(
+    raw: bytes, *, origin: str, toml: bool
+) -> tuple[str | None, dict[int | str, PartialEntry]]:
+    """The ``locale`` and entries of a catalogue file's contents; ``origin`` names it in errors."""
     try:
-        if suffix == ".toml":
+        if toml:
             data: object = tomllib.loads(raw.decode("utf-8"))
         else:
             data = json.loads(raw)

@@ -25,13 +25,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Final
 
 from markupsafe import Markup
 
 from friendly_errors import _text
-from friendly_errors._loader import LABEL_PLACEHOLDERS
 from friendly_errors.catalogue import StatusInfo
 
 # CommonMark 0.31, Section 2.2: a line ends at LF, CR or CRLF. A lone CR must end a line here too,
@@ -155,14 +155,6 @@ def link(text: str, url: str) -> str:
 # -- the body ------------------------------------------------------------------------------------
 
 
-def words(labels: Mapping[str, str]) -> dict[str, str]:
-    """The labels as printed: ``{{`` in a label means ``{`` (labels are format strings), and the
-    labels with placeholders are kept as they are, to be filled in per request."""
-    return {
-        key: text if LABEL_PLACEHOLDERS.get(key) else text.format() for key, text in labels.items()
-    }
-
-
 @dataclass(frozen=True)
 class MarkdownParts:
     """The parts of a body that depend only on the entry, its language and the renderer's options.
@@ -188,7 +180,7 @@ class MarkdownParts:
 
 def markdown_parts(
     info: StatusInfo,
-    labels: Mapping[str, str],
+    said: Mapping[str, str],
     *,
     spec_url: str,
     show_developer_info: bool,
@@ -196,8 +188,10 @@ def markdown_parts(
     home_url: str | None,
     contact_url: str | None,
 ) -> MarkdownParts:
-    """Escape the entry's text and the labels once, so a request only escapes what it brings."""
-    said = words(labels)
+    """Escape the entry's text and the page's words once, so a request only escapes what it brings.
+
+    ``said`` are the labels as printed (``_text.words``).
+    """
     title = f"{info.code} {info.title}"
     head = [heading(1, title), *paragraphs(info.summary)]
     head += [heading(2, said["route"]), *paragraphs(said["fault_" + info.fault.value])]
@@ -250,7 +244,7 @@ def markdown_parts(
 def _route_line(info: StatusInfo, said: Mapping[str, str]) -> str:
     """The route diagram as one line: each stop and each link with its state, failures in bold."""
     shown = []
-    for step in _text.route(info.fault):
+    for step in _text.route(info.fault, said):
         state = inline(said[_text.state_key(step.kind, step.state)])
         if step.state == "failed":
             state = f"**{state}**"
@@ -261,19 +255,19 @@ def _route_line(info: StatusInfo, said: Mapping[str, str]) -> str:
     return " \u2192 ".join(shown)
 
 
-def retry_advice(parts: MarkdownParts, key: str | None, retry_after: int | None, now: float) -> str:
+def retry_advice(
+    parts: MarkdownParts, key: str | None, retry_after: int | None, now: datetime | None
+) -> str:
     """The retry advice in the body's language for the label ``key`` (from ``_text.retry_key``).
 
-    ``now`` is the time of the request in seconds since the epoch: a translation may say when to come
-    back (``{time}``) rather than how long to wait (``{duration}``).
+    ``now`` is the time of the request (the current time when None): a translation says when to
+    come back (``{time}``) rather than how long to wait (``{duration}``).
     """
     if key is None:
         return ""
     if key != "retry_wait" or retry_after is None:
         return parts.retry[key]
-    return parts.retry[key].format(
-        duration=_text.duration(retry_after), time=_text.clock(now + retry_after, now)
-    )
+    return _text.fill_wait(parts.retry[key], retry_after, now)
 
 
 def render(

@@ -1,88 +1,32 @@
 """The words around the catalogue's content, and the plain-text rendering of an error.
 
-The catalogue says what a status means; this module holds the few sentences every page needs whatever
-the status (section headings, the caption of the request's path, the retry advice), so that the HTML
-template, the text body and user templates all say the same thing in the same words.
+The catalogue says what a status means, and its ``[labels]`` table holds the few words every page needs
+whatever the status (section headings, the request's path, the retry advice). The functions here take
+those labels in the page's language and put them together, so that the HTML template, the text body,
+user templates and the command line all say the same thing in the same words.
 
 Plain text is written by Python rather than by a template: every template goes through one autoescaping
 environment, which would turn each apostrophe of the catalogue into ``&#39;``. Python also makes the
-80-column wrapping exact, which a template can only approximate.
+80-column wrapping exact, which a template can only approximate: columns are display columns, so a
+Japanese or Chinese character counts as two, and text without spaces breaks between such characters.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-import textwrap
-import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
+from datetime import datetime, timedelta, timezone
 from typing import Final
 
+from friendly_errors._loader import LABEL_PLACEHOLDERS
 from friendly_errors.catalogue import Fault, StatusInfo
 
-#: The language of :data:`LABELS`. The catalogue may be translated; these labels are not yet, so a page
-#: in another language marks them with ``lang="en"`` for screen readers (WCAG 3.1.2).
-LABELS_LANG: Final = "en"
-
-LABELS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "error": "Error",
-        "what_happened": "What happened",
-        "what_you_can_do": "What you can do",
-        "app_said": "Message from the application",
-        "defined_in": "Defined in",
-        "try_again": "Try again",
-        "home": "Go to the home page",
-        "contact": "Contact support",
-        "support": "Details for support",
-        "support_hint": "If you contact support, copy these details into your message.",
-        "developers": "For developers and admins",
-        "developers_toggle": "Show causes and fixes",
-        "causes": "Possible causes",
-        "developer_fixes": "How to fix it",
-        "other_meanings": "Other meanings of this code",
-        "traceback": "Traceback",
-        "route": "Where it failed",
-        "status": "Status",
-        "request_id": "Request ID",
-        "time": "Time (UTC)",
-        "request": "Request",
-        "browser": "Your browser",
-        "intermediary": "Gateway",
-        "origin": "Server",
-        "browser_role": "You",
-        "intermediary_role": "CDN or proxy",
-        "origin_role": "Website",
-        "state_ok": "Working",
-        "state_failed": "Error",
-        "state_unknown": "Unknown",
-        "link_ok": "Connected",
-        "link_failed": "Failed",
-        "home_short": "Home",
-        "contact_short": "Contact",
-    }
-)
-
-#: The text alternative of the route diagram: the diagram is decoration for sighted readers, this is
-#: the statement itself (WCAG 1.1.1, and 1.4.1 since colour must not be the only signal).
-FAULT_CAPTIONS: Final[Mapping[Fault, str]] = MappingProxyType(
-    {
-        Fault.NONE: "Nothing failed: this status is not an error.",
-        Fault.CLIENT: (
-            "At the request. Your browser reached the server, but the server could not accept "
-            "the request as it was sent."
-        ),
-        Fault.SERVER: (
-            "At the server. Your browser and the network in between worked; the website's own "
-            "server failed."
-        ),
-        Fault.INTERMEDIARY: (
-            "Between the gateway and the server. Your browser reached the gateway (a CDN, proxy "
-            "or load balancer), which could not get a good answer from the website's server."
-        ),
-    }
-)
+#: The words of a page, by label key: ``Catalogue.labels(lang)``.
+Labels = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -111,11 +55,7 @@ def state_key(kind: str, state: str) -> str:
     return "state_" + state
 
 
-def _state_label(kind: str, state: str) -> str:
-    return LABELS[state_key(kind, state)]
-
-
-def route(fault: Fault) -> tuple[RouteStep, ...]:
+def route(fault: Fault, labels: Labels) -> tuple[RouteStep, ...]:
     """The path browser → gateway → server with the failure marked where ``fault`` puts it."""
     states = {
         "browser": "ok",
@@ -135,14 +75,24 @@ def route(fault: Fault) -> tuple[RouteStep, ...]:
     steps = []
     for key, state in states.items():
         kind = "link" if "-" in key else "node"
-        label = LABELS[key] if kind == "node" else ""
-        role = LABELS[key + "_role"] if kind == "node" else ""
-        steps.append(RouteStep(kind, key, label, role, state, _state_label(kind, state)))
+        label = labels[key] if kind == "node" else ""
+        role = labels[key + "_role"] if kind == "node" else ""
+        steps.append(RouteStep(kind, key, label, role, state, labels[state_key(kind, state)]))
     return tuple(steps)
 
 
+def fault_caption(fault: Fault, labels: Labels) -> str:
+    """The text alternative of the route diagram: the diagram is decoration for sighted readers, this
+    is the statement itself (WCAG 1.1.1, and 1.4.1 since colour must not be the only signal)."""
+    return labels["fault_" + fault.value]
+
+
 def duration(seconds: int) -> str:
-    """Seconds as a person would say them: exact when short, rounded when long."""
+    """Seconds as a person would say them in English: exact when short, rounded when long.
+
+    English only (the ``{duration}`` of the English ``retry_wait``): other languages have plural
+    rules of their own, so their labels name a clock time instead (issue #12).
+    """
     if seconds < 90:
         return "1 second" if seconds == 1 else f"{seconds} seconds"
     minutes = round(seconds / 60)
@@ -154,14 +104,26 @@ def duration(seconds: int) -> str:
     return f"about {round(seconds / 86400)} days"
 
 
-def clock(at: float, now: float) -> str:
-    """The moment ``at`` as the labels' ``{time}`` (data/en.toml): ``14:05`` in UTC, or
-    ``2026-12-08 14:05`` when it is not on the day of ``now``; rounded up to the minute, so that it
-    is never earlier than meant."""
-    moment = time.gmtime(-(-at // 60) * 60)
-    if moment[:3] == time.gmtime(now)[:3]:
-        return time.strftime("%H:%M", moment)
-    return time.strftime("%Y-%m-%d %H:%M", moment)
+# A Retry-After of more than this is shown as this: far enough to say "not soon", and a datetime can
+# still hold the sum.
+_LONGEST_WAIT: Final = 100 * 366 * 86400
+
+
+def clock_time(now: datetime, seconds: int) -> str:
+    """When a wait of ``seconds`` from ``now`` ends, in UTC to the minute: ``"14:05"``, or
+    ``"2026-12-08 14:05"`` when that is not today. A naive ``now`` is taken to be UTC.
+
+    The minute is rounded up, so a visitor who comes back at the time shown has waited long enough.
+    """
+    if now.tzinfo is not None:
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    when = now + timedelta(seconds=min(seconds, _LONGEST_WAIT))
+    if when.second or when.microsecond:
+        when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    shown = f"{when.hour:02d}:{when.minute:02d}"
+    if when.date() == now.date():
+        return shown
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d} {shown}"
 
 
 def retry_key(info: StatusInfo, retry_after: int | None) -> str | None:
@@ -177,28 +139,42 @@ def retry_key(info: StatusInfo, retry_after: int | None) -> str | None:
     return "retry_unlikely"
 
 
-_RETRY_ADVICE: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "retry_now": "This should be temporary: trying again now may work.",
-        "retry_wait": "This should be temporary: try again in {duration}.",
-        "retry_usually": "This is usually temporary: trying again in a few moments may work.",
-        "retry_client": (
-            "Trying again unchanged will give the same result: the request has to change first."
-        ),
-        "retry_unlikely": "Trying again is unlikely to help until the problem is fixed.",
-    }
-)
+def fill_wait(wording: str, retry_after: int, now: datetime | None) -> str:
+    """A sentence with placeholders for a wait (``retry_wait``), filled in: ``{time}`` when it ends,
+    as a clock time from ``now`` (the current time when None), ``{duration}`` in English words.
+
+    Only what the sentence names is worked out; the loader allows no other placeholder.
+    """
+    time = ""
+    if "{time}" in wording:
+        time = clock_time(datetime.now(timezone.utc) if now is None else now, retry_after)
+    words = duration(retry_after) if "{duration}" in wording else ""
+    return wording.format(time=time, duration=words)
 
 
-def retry_advice(info: StatusInfo, retry_after: int | None) -> str:
-    """Whether sending the same request again can help, from ``retryable`` and any wait asked for."""
+def retry_advice(
+    info: StatusInfo, retry_after: int | None, labels: Labels, now: datetime | None = None
+) -> str:
+    """Whether sending the same request again can help, in the words of ``labels``.
+
+    ``now`` is when the advice is given (the current time when None); it matters only with
+    ``retry_after``, whose end a label may show as a clock time (``{time}``).
+    """
     key = retry_key(info, retry_after)
     if key is None:
         return ""
     if key == "retry_wait":
         assert retry_after is not None
-        return _RETRY_ADVICE[key].format(duration=duration(retry_after))
-    return _RETRY_ADVICE[key]
+        return fill_wait(labels[key], retry_after, now)
+    return labels[key]
+
+
+def words(labels: Labels) -> dict[str, str]:
+    """The labels as printed: ``{{`` in a label means ``{`` (labels are format strings), and the
+    labels with placeholders are kept as they are, to be filled in per request."""
+    return {
+        key: text if LABEL_PLACEHOLDERS.get(key) else text.format() for key, text in labels.items()
+    }
 
 
 # C0 and C1 controls other than tab and newline, DEL, and lone surrogates: shown to a person they are
@@ -230,45 +206,219 @@ def shorten(value: str, limit: int = MAX_SHOWN) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "\u2026"
 
 
+def support_prefixes(labels: Labels) -> tuple[str, str, str, str]:
+    """The support block's four labels with their colons, padded so the values line up.
+
+    Computed once per language: display columns cost more than the rest of a request's values.
+    """
+    names = (labels["status"], labels["request_id"], labels["time"], labels["request"])
+    width = max(columns(name) for name in names)
+    padded = tuple(f"{name}:{' ' * (width - columns(name) + 1)}" for name in names)
+    return padded[0], padded[1], padded[2], padded[3]
+
+
 def support_text(
-    status: int, title: str, request_id: str, timestamp: str, method: str, path: str
+    prefixes: Sequence[str],
+    status: int,
+    title: str,
+    request_id: str,
+    timestamp: str,
+    method: str,
+    path: str,
 ) -> str:
-    """The block a visitor copies into a message to support: one fact per line, labels aligned."""
+    """The block a visitor copies into a message to support: one fact per line, values aligned.
+
+    ``prefixes`` come from :func:`support_prefixes`.
+    """
+    status_row, id_row, time_row, request_row = prefixes
     return (
-        f"{LABELS['status']}:     {status} {title}\n"
-        f"{LABELS['request_id']}: {request_id}\n"
-        f"{LABELS['time']}: {timestamp}\n"
-        f"{LABELS['request']}:    {method} {path}"
+        f"{status_row}{status} {title}\n{id_row}{request_id}\n{time_row}{timestamp}\n"
+        f"{request_row}{method} {path}"
     )
 
 
-# -- plain text ----------------------------------------------------------------------------------
+# -- display columns and wrapping ----------------------------------------------------------------
 
 #: Every line fits in 80 columns except a spec or link URL on a line of its own: a URL cut in two can
 #: no longer be copied or clicked, while a long line merely wraps in the terminal.
 WIDTH: Final = 80
 _INDENT: Final = "  "
-_wrapper = textwrap.TextWrapper(
-    width=WIDTH,
-    initial_indent=_INDENT,
-    subsequent_indent=_INDENT,
-    break_on_hyphens=False,
-)
-_quote = textwrap.TextWrapper(
-    width=WIDTH,
-    initial_indent=_INDENT * 2,
-    subsequent_indent=_INDENT * 2,
-    break_on_hyphens=False,
-)
-_bullets = textwrap.TextWrapper(
-    width=WIDTH,
-    initial_indent=_INDENT + "- ",
-    subsequent_indent=_INDENT + "  ",
-    break_on_hyphens=False,
-)
 
 
-def _paragraphs(text: str, wrapper: textwrap.TextWrapper = _wrapper) -> str:
+#: No assigned character before this one is East Asian wide or fullwidth: text below it, Latin,
+#: Cyrillic, Arabic or Hebrew, never needs the wide-character rules.
+_FIRST_WIDE: Final = "\u1100"
+
+
+def _char_columns(char: str) -> int:
+    # Combining marks (Arabic vowel signs, accents written apart) and format characters (joiners,
+    # direction marks) take no column of their own; East Asian wide and fullwidth characters take
+    # two (Unicode Standard Annex #11); everything else, Arabic letters included, takes one.
+    category = unicodedata.category(char)
+    if category in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if category != "Cn" and _is_wide(char) else 1
+
+
+_NOT_ASCII: Final = re.compile("[^\x00-\x7f]")
+
+
+def columns(text: str) -> int:
+    """How many columns ``text`` takes in a terminal or a monospace font."""
+    if text.isascii():
+        return len(text)
+    # Only the characters past ASCII can take other than one column; a path or an ID is mostly
+    # ASCII, so this looks up a few characters rather than all.
+    others = _NOT_ASCII.findall(text)
+    return len(text) - len(others) + sum(_char_columns(char) for char in others)
+
+
+def _is_wide(char: str) -> bool:
+    return char >= _FIRST_WIDE and unicodedata.east_asian_width(char) in ("W", "F")
+
+
+# Characters a line may not start with, and may not end with, in Chinese and Japanese typesetting
+# (the core of JIS X 4051's rules): closing brackets and punctuation stay with what precedes them,
+# opening brackets with what follows.
+# The characters are the point here, full-width look-alikes included.
+_NO_LINE_START: Final = frozenset(
+    "、。，．・：；？！ー―‐〜…‥々ゝゞヽヾぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"  # noqa: RUF001
+    "）〕］｝〉》」』】〙〗〟’”｠»,.:;!?)]}%"  # noqa: RUF001
+)
+_NO_LINE_END: Final = frozenset("（〔［｛〈《「『【〘〖〝‘“｟«([{")  # noqa: RUF001
+# What textwrap treats as whitespace: the ASCII spaces. Others (such as U+3000) belong to a word.
+_SPACES: Final = re.compile(r"([\t\n\x0b\x0c\r ]+)")
+_TO_SPACE: Final = str.maketrans(dict.fromkeys("\t\n\x0b\x0c\r", " "))
+
+
+def _is_hangul(char: str) -> bool:
+    return (
+        "\uac00" <= char <= "\ud7a3" or "\u1100" <= char <= "\u11ff" or "\u3130" <= char <= "\u318f"
+    )
+
+
+def _breakable(word: str) -> list[str]:
+    """``word`` cut where a line may break inside it: next to a Chinese or Japanese character.
+
+    Korean separates its words with spaces and is read more easily broken there, as Korean
+    typesetting does (CSS ``word-break: keep-all``), so Hangul is not cut between syllables.
+    """
+    pieces = [word[0]]
+    for before, char in itertools.pairwise(word):
+        if (
+            (_is_wide(before) or _is_wide(char))
+            and not (_is_hangul(before) or _is_hangul(char))
+            and char not in _NO_LINE_START
+            and before not in _NO_LINE_END
+        ):
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+    return pieces
+
+
+def _chunks(text: str) -> list[str]:
+    """Words and the runs of spaces between them, CJK words cut into their characters."""
+    chunks = [chunk for chunk in _SPACES.split(text) if chunk]
+    if text.isascii() or max(text) < _FIRST_WIDE:
+        return chunks
+    return [
+        piece
+        for chunk in chunks
+        for piece in (_breakable(chunk) if max(chunk) >= _FIRST_WIDE else (chunk,))
+    ]
+
+
+def _fitting(chunk: str, room: int) -> int:
+    """How many characters of ``chunk`` fit in ``room`` columns."""
+    if chunk.isascii():
+        return min(room, len(chunk))
+    used = 0
+    for index, char in enumerate(chunk):
+        used += _char_columns(char)
+        if used > room:
+            return index
+    return len(chunk)
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """Fills text into lines of at most ``width`` display columns.
+
+    For text without wide characters this is exactly :func:`textwrap.fill` (tabs expanded, spaces
+    dropped at line ends, long words cut unless ``break_long_words`` is false, never at hyphens):
+    the tests hold it to that. It differs in counting columns, not characters, and in breaking
+    between the characters of Chinese, Japanese and Korean text, which has no spaces to break at.
+    """
+
+    width: int
+    initial_indent: str = ""
+    subsequent_indent: str = ""
+    break_long_words: bool = True
+
+    def wrap(self, text: str) -> list[str]:
+        chunks = _chunks(text.expandtabs().translate(_TO_SPACE))
+        chunks.reverse()
+        sizes = [columns(chunk) for chunk in chunks]
+        lines: list[str] = []
+        while chunks:
+            indent = self.subsequent_indent if lines else self.initial_indent
+            room = self.width - columns(indent)
+            # Spaces that would start a line go, except at the very start of the text.
+            if lines and not chunks[-1].strip():
+                chunks.pop()
+                sizes.pop()
+                if not chunks:
+                    break
+            line: list[str] = []
+            used = 0
+            while chunks and used + sizes[-1] <= room:
+                used += sizes.pop()
+                line.append(chunks.pop())
+            if chunks and sizes[-1] > room:
+                self._cut_long_word(chunks, sizes, line, room, used)
+            if line and not line[-1].strip():
+                line.pop()
+            if line:
+                lines.append(indent + "".join(line))
+        return lines
+
+    def _cut_long_word(
+        self, chunks: list[str], sizes: list[int], line: list[str], room: int, used: int
+    ) -> None:
+        """A word wider than a whole line: fill the line with its start, or give it a line of its
+        own when it must stay whole (a URL). ``sizes`` are the chunks' columns."""
+        chunk = chunks[-1]
+        if room < 1 and not chunk.strip():
+            # An indent that leaves no room: spaces could only be cut one by one and dropped,
+            # forever (textwrap never returns here). They would be dropped anyway.
+            chunks.pop()
+            sizes.pop()
+        elif self.break_long_words:
+            # At least one character per line, however narrow, so the loop always ends.
+            end = _fitting(chunk, room - used if room >= 1 else 1) or (0 if line else 1)
+            line.append(chunk[:end])
+            chunks[-1] = chunk[end:]
+            sizes[-1] = columns(chunks[-1])
+        elif not line:
+            line.append(chunks.pop())
+            sizes.pop()
+
+    def fill(self, text: str) -> str:
+        return "\n".join(self.wrap(text))
+
+
+def fill(text: str, width: int = WIDTH, indent: str = "", *, break_long_words: bool = True) -> str:
+    """``text`` wrapped at ``width`` display columns, every line starting with ``indent``."""
+    return Wrapper(width, indent, indent, break_long_words).fill(text)
+
+
+_wrapper = Wrapper(WIDTH, _INDENT, _INDENT)
+_quote = Wrapper(WIDTH, _INDENT * 2, _INDENT * 2)
+_bullets = Wrapper(WIDTH, _INDENT + "- ", _INDENT + "  ")
+
+
+def _paragraphs(text: str, wrapper: Wrapper = _wrapper) -> str:
     """Wrap each line of ``text`` at 80 columns, keeping its line breaks and blank lines."""
     return "\n".join(wrapper.fill(line) if line.strip() else "" for line in text.split("\n"))
 
@@ -281,95 +431,123 @@ def _hard_wrap(line: str) -> list[str]:
     """Cut a line that must keep its spacing (traceback, support data) into 80-column pieces."""
     line = line.expandtabs(4)
     room = WIDTH - len(_INDENT)
-    if len(line) <= room:
-        return [_INDENT + line]
-    return [_INDENT + line[i : i + room] for i in range(0, len(line), room)]
+    if len(line) * 2 <= room:
+        return [_INDENT + line]  # fits even if every character is wide
+    pieces = []
+    while columns(line) > room:
+        end = _fitting(line, room) or 1
+        pieces.append(_INDENT + line[:end])
+        line = line[end:]
+    return [*pieces, _INDENT + line]
 
 
 def _route_line(steps: Sequence[RouteStep]) -> str:
-    marks = {"ok": "ok", "failed": "FAILED", "unknown": "?"}
+    """The diagram in text, ``[Your browser: Working] ----- ...``, indented, and wrapped between
+    its boxes and wires, never inside a box."""
     parts = []
     for step in steps:
         if step.kind == "node":
-            parts.append(f"[{step.label}: {marks[step.state]}]")
+            parts.append(f"[{step.label}: {step.state_label}]")
         else:
             parts.append("--X--" if step.state == "failed" else "-----")
-    return " ".join(parts)
+    room = WIDTH - len(_INDENT)
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if columns(lines[-1]) + 1 + columns(part) > room:
+            lines.append(part)
+        else:
+            lines[-1] += " " + part
+    return "\n".join(_INDENT + line for line in lines)
 
 
 @dataclass(frozen=True)
 class TextParts:
-    """The parts of a text body that depend only on the entry and the renderer's options."""
+    """The parts of a text body that depend only on the entry, its language and the options."""
 
     head: str
     what_happened: str
     spec: str
     can_do: str
+    #: "Message from the application:", indented, for the app's own detail.
+    app_said: str
+    #: The heading and hint of the support block.
+    support: str
+    #: The heading over a traceback.
+    traceback: str
     tail: str
 
 
 def text_parts(
     info: StatusInfo,
+    labels: Labels,
     *,
     show_developer_info: bool,
     site_name: str | None,
     home_url: str | None,
     contact_url: str | None,
 ) -> TextParts:
-    """Wrap the entry's text once, so a request only wraps what it brings itself."""
+    """Wrap the entry's text and the page's words once, so a request only wraps what it brings."""
     heading = f"{info.code} {info.title}"
-    head = [textwrap.fill(heading, WIDTH, break_on_hyphens=False)]
-    head.append("=" * min(len(heading), WIDTH))
+    head = [fill(heading)]
+    head.append("=" * min(columns(heading), WIDTH))
     if info.summary:
-        head += ["", textwrap.fill(info.summary, WIDTH, break_on_hyphens=False)]
-    steps = route(info.fault)
-    head += ["", f"{LABELS['route']}:", _paragraphs(FAULT_CAPTIONS[info.fault])]
-    head += ["", _INDENT + _route_line(steps)]
+        head += ["", fill(info.summary)]
+    head += ["", f"{labels['route']}:", _paragraphs(fault_caption(info.fault, labels))]
+    head += ["", _route_line(route(info.fault, labels))]
 
-    what = [LABELS["what_happened"]]
+    what = [labels["what_happened"]]
     if info.description:
         what.append(_paragraphs(info.description))
     spec = ""
     if info.spec:
-        spec = _paragraphs(f"{LABELS['defined_in']} {info.spec}" + (":" if info.spec_url else "."))
+        spec = _paragraphs(f"{labels['defined_in']} {info.spec}" + (":" if info.spec_url else "."))
         if info.spec_url:
             spec += "\n" + _INDENT + info.spec_url
 
-    can_do = LABELS["what_you_can_do"]
+    can_do = labels["what_you_can_do"]
     if info.visitor_fixes:
         can_do += "\n" + _items(info.visitor_fixes)
 
     tail: list[str] = []
     if show_developer_info and (info.causes or info.developer_fixes or info.other_meanings):
-        tail += ["", LABELS["developers"]]
+        tail += ["", labels["developers"]]
         for label, items in (
-            (LABELS["causes"], info.causes),
-            (LABELS["developer_fixes"], info.developer_fixes),
-            (LABELS["other_meanings"], info.other_meanings),
+            (labels["causes"], info.causes),
+            (labels["developer_fixes"], info.developer_fixes),
+            (labels["other_meanings"], info.other_meanings),
         ):
             if items:
                 tail += ["", _INDENT + label + ":", _items(items)]
     links = [
         f"{label}: {url}"
-        for label, url in ((LABELS["home_short"], home_url), (LABELS["contact_short"], contact_url))
+        for label, url in ((labels["home_short"], home_url), (labels["contact_short"], contact_url))
         if url
     ]
     if site_name or links:
         tail += ["", "-" * 3]
         if site_name:
-            tail.append(textwrap.fill(site_name, WIDTH, break_on_hyphens=False))
+            tail.append(fill(site_name))
         tail += [_INDENT + link for link in links]
     return TextParts(
         head="\n".join(head),
         what_happened="\n".join(what),
         spec=spec,
         can_do=can_do,
+        app_said=_INDENT + labels["app_said"] + ":",
+        support=labels["support"] + "\n" + _paragraphs(labels["support_hint"]),
+        traceback=labels["traceback"],
         tail="\n".join(tail),
     )
 
 
+@functools.lru_cache(maxsize=64)
 def retry_line(retry: str) -> str:
-    """The retry advice as the last bullet of "What you can do", or nothing when there is none."""
+    """The retry advice as the last bullet of "What you can do", or nothing when there is none.
+
+    Kept by text, because a wait's advice is a per-request value that changes once a minute at
+    most (its clock time), and wrapping Japanese or Arabic costs several times a whole repeated
+    text body (benchmarks/bench_languages.py). Bounded, and a pure function of its argument.
+    """
     return "\n" + _bullets.fill(retry) if retry else ""
 
 
@@ -380,11 +558,11 @@ def text_frame(parts: TextParts, *, detail: str | None, retry_line: str) -> tupl
     """
     out = [parts.head, "", parts.what_happened]
     if detail:
-        out += ["", _INDENT + LABELS["app_said"] + ":", _paragraphs(detail, _quote)]
+        out += ["", parts.app_said, _paragraphs(detail, _quote)]
     if parts.spec:
         out += ["", parts.spec]
     out += ["", parts.can_do + retry_line]
-    out += ["", LABELS["support"], _paragraphs(LABELS["support_hint"])]
+    out += ["", parts.support]
     return "\n".join(out) + "\n", ("\n" + parts.tail if parts.tail else "") + "\n"
 
 
@@ -406,6 +584,6 @@ def render_text(
     middle = support_lines(support)
     if traceback:
         rows = traceback.rstrip("\n").split("\n")
-        middle += "\n\n" + LABELS["traceback"] + "\n"
+        middle += "\n\n" + parts.traceback + "\n"
         middle += "\n".join(line for row in rows for line in _hard_wrap(row))
     return before + middle + after

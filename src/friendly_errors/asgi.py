@@ -230,6 +230,7 @@ class _Responder:
             detail=self.collector.detail() if held and self.collector else None,
             detail_unseen=held and self.collector is not None and self.collector.unseen,
             exception=exception,
+            head_body=True,
         )
         pending = handler.report(
             rendered.status,

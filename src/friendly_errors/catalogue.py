@@ -11,21 +11,27 @@ from __future__ import annotations
 import enum
 import http
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Final, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Union
 
+from friendly_errors import _langtags
 from friendly_errors._loader import (
     LABELS_KEY,
     CatalogueError,
     PartialEntry,
     class_key,
+    load_bytes,
     load_file,
     validate_mapping,
 )
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 __all__ = [
     "Catalogue",
@@ -119,20 +125,11 @@ _TEXT_FIELDS: Final = frozenset(
 def _locale_chain(locale: str) -> tuple[str, ...]:
     """The lookup chain for a language tag, most specific first, ending with the default language.
 
-    ``zh-Hant-TW`` gives ``zh-hant-tw``, ``zh-hant``, ``zh``, ``en`` (RFC 4647 Section 3.4 truncation).
+    ``fr-CA`` gives ``fr-ca``, ``fr``, ``en``; ``zh-CN`` reaches ``zh-hans``, ``pt-PT`` reaches
+    ``pt-br``, and ``zh-TW`` stops at ``zh-hant`` (see ``_langtags.fallbacks``).
     """
-    tag = locale.strip().lower().replace("_", "-")
-    chain: list[str] = []
-    parts = [p for p in tag.split("-") if p]
-    while parts:
-        chain.append("-".join(parts))
-        parts.pop()
-        # A singleton such as the "x" of "x-private" is never left dangling at the end.
-        if parts and len(parts[-1]) == 1:
-            parts.pop()
-    if DEFAULT_LOCALE not in chain:
-        chain.append(DEFAULT_LOCALE)
-    return tuple(chain)
+    chain = _langtags.fallbacks(locale)
+    return chain if DEFAULT_LOCALE in chain else (*chain, DEFAULT_LOCALE)
 
 
 def _unknown_title(code: int) -> str:
@@ -149,16 +146,20 @@ class Catalogue:
     new catalogue, so a catalogue shared between middlewares and threads never changes under them.
     """
 
-    __slots__ = ("__weakref__", "_cache", "_labels", "_layers")
+    __slots__ = ("__weakref__", "_cache", "_files", "_labels", "_layers")
 
     _default: ClassVar[Catalogue | None] = None
 
     def __init__(
-        self, _layers: Mapping[str, Mapping[int | str, PartialEntry]] | None = None
+        self,
+        _layers: Mapping[str, Mapping[int | str, PartialEntry]] | None = None,
+        _files: Mapping[str, _BuiltInFile] | None = None,
     ) -> None:
         self._layers: Mapping[str, Mapping[int | str, PartialEntry]] = MappingProxyType(
             {loc: MappingProxyType(dict(entries)) for loc, entries in (_layers or {}).items()}
         )
+        # Built-in languages not read yet, by locale; a locale is here or in _layers, never both.
+        self._files: Mapping[str, _BuiltInFile] = MappingProxyType(dict(_files or {}))
         # Safe because the catalogue never changes; keyed only by locales the catalogue holds, so it
         # is bounded by (codes x locales) whatever locale strings requests carry.
         self._cache: dict[tuple[int, str], StatusInfo] = {}
@@ -177,15 +178,22 @@ class Catalogue:
 
         Plugins are opt-in so that installing a package, perhaps as a dependency of a dependency, never
         changes an application's error pages behind its back.
+
+        English is read at once; each other built-in language is read the first time something asks
+        for it (a page in that language, its labels, :meth:`untranslated`). Reading all thirteen up
+        front would cost an application several times what English alone does at start-up, for
+        languages most of its visitors never ask for (README, "Languages").
         """
         if cls._default is None:
-            built_in = cls()
             data = resources.files("friendly_errors") / "data"
-            for item in sorted(data.iterdir(), key=lambda p: p.name):
-                if item.name.endswith(".toml"):
-                    with resources.as_file(item) as path:
-                        built_in = built_in.extend(path)
-            cls._default = built_in
+            with resources.as_file(data / f"{DEFAULT_LOCALE}.toml") as path:
+                english = cls().extend(path)
+            files = {}
+            for item in data.iterdir():
+                tag = _langtags.normalise(item.name.removesuffix(".toml"))
+                if item.name.endswith(".toml") and tag != DEFAULT_LOCALE:
+                    files[tag] = _BuiltInFile(item, tag)
+            cls._default = cls(english._layers, files)
         return cls._default.with_plugins() if plugins else cls._default
 
     def with_plugins(self) -> Catalogue:
@@ -218,16 +226,18 @@ class Catalogue:
         that does not say; a file's own top-level ``locale`` wins over the default of ``"en"``.
         """
         incoming: Mapping[str, Mapping[int | str, PartialEntry]]
+        unread: Mapping[str, _BuiltInFile] = {}
         if isinstance(source, Catalogue):
             if locale is not None:
                 raise TypeError("locale= cannot be combined with a Catalogue source")
             incoming = source._layers
+            unread = source._files
         elif isinstance(source, (str, os.PathLike)):
             file_locale, entries = load_file(Path(source))
-            incoming = {_norm_locale(locale or file_locale or DEFAULT_LOCALE): entries}
+            incoming = {_langtags.normalise(locale or file_locale or DEFAULT_LOCALE): entries}
         elif isinstance(source, Mapping):
             entries = validate_mapping(source, origin="mapping")
-            incoming = {_norm_locale(locale or DEFAULT_LOCALE): entries}
+            incoming = {_langtags.normalise(locale or DEFAULT_LOCALE): entries}
         else:
             raise TypeError(
                 "catalogue source must be a mapping, a path to a TOML or JSON file or a Catalogue, "
@@ -236,12 +246,22 @@ class Catalogue:
         merged: dict[str, dict[int | str, PartialEntry]] = {
             loc: dict(layer) for loc, layer in self._layers.items()
         }
+        files = dict(self._files)
+        incoming = dict(incoming)
+        for loc, file in unread.items():
+            # An unread language stays unread unless something must be merged with it.
+            if loc in merged or loc in files:
+                incoming[loc] = file.entries()
+            else:
+                files[loc] = file
         for loc, layer in incoming.items():
+            if loc in files:
+                merged[loc] = dict(files.pop(loc).entries())
             target = merged.setdefault(loc, {})
             for key, partial in layer.items():
                 below = target.get(key)
                 target[key] = MappingProxyType({**below, **partial}) if below else partial
-        result = Catalogue(merged)
+        result = Catalogue(merged, files)
         result._check_titles(incoming, origin=_origin(source))
         return result
 
@@ -254,13 +274,26 @@ class Catalogue:
                 if key == LABELS_KEY:
                     continue
                 has_title = any(
-                    "title" in self._layers.get(lang, {}).get(key, {})
-                    for lang in _locale_chain(loc)
+                    "title" in self._layer(lang).get(key, {}) for lang in _locale_chain(loc)
                 )
                 if not has_title:
                     raise CatalogueError(
                         f"{origin}: code {key}: field 'title': a new code needs a title"
                     )
+
+    def _layer(self, locale: str) -> Mapping[int | str, PartialEntry]:
+        """The entries of one language (a normalised tag), reading a built-in file the first time."""
+        found = self._layers.get(locale)
+        if found is not None:
+            return found
+        unread = self._files.get(locale)
+        return unread.entries() if unread is not None else _NO_ENTRIES
+
+    def _holds(self, locale: str) -> bool:
+        """Whether ``locale`` is one of this catalogue's languages: only those are cached by name,
+        so the caches stay bounded whatever tags requests carry."""
+        tag = _langtags.normalise(locale)
+        return tag in self._layers or tag in self._files or locale == DEFAULT_LOCALE
 
     # -- lookup ---------------------------------------------------------------------------------
 
@@ -275,7 +308,7 @@ class Catalogue:
         if cached is not None:
             return cached
         info = self._build(code, locale)
-        if _norm_locale(locale) in self._layers or locale == DEFAULT_LOCALE:
+        if self._holds(locale):
             self._cache[key] = info
         return info
 
@@ -287,12 +320,12 @@ class Catalogue:
         # Which language each shown text came from; the entry's language is the most specific one.
         source: dict[str, int] = {}
         for depth, lang in enumerate(chain):
-            layer = self._layers.get(lang, {})
+            layer = self._layer(lang)
             values.update(layer.get(klass, {}))
             source.update(dict.fromkeys(_TEXT_FIELDS.intersection(layer.get(klass, {})), depth))
         exact_source: dict[str, int] = {}
         for depth, lang in enumerate(chain):
-            own = self._layers.get(lang, {}).get(code, {})
+            own = self._layer(lang).get(code, {})
             exact.update(own)
             exact_source.update(dict.fromkeys(_TEXT_FIELDS.intersection(own), depth))
         # Facts about one code never come from its class: a code is official only if its own entry
@@ -307,22 +340,25 @@ class Catalogue:
         values.update(exact)
         source.update(exact_source)
         values["fault"] = Fault(values.get("fault", _class_fault(code)))
-        values["locale"] = chain[max(source.values(), default=chain.index(DEFAULT_LOCALE))]
+        depth = max(source.values(), default=chain.index(DEFAULT_LOCALE))
+        values["locale"] = _langtags.canonical(chain[depth])
         return StatusInfo(code=code, **values)
 
     def labels(self, locale: str = DEFAULT_LOCALE) -> Mapping[str, str]:
         """The page's own words in ``locale``, label by label, falling back along its chain to English.
 
-        Which language each label is really in is not tracked: a label missing from a translation is
-        the translator's to add (``friendly-errors list --missing``), not a page's to mark.
+        Under everything lie the built-in English words, so a catalogue built from
+        :meth:`empty` still has a word for every label. Which language each label is really in is
+        not tracked: a label missing from a translation is the translator's to add
+        (:meth:`untranslated`, ``friendly-errors list --missing``), not a page's to mark.
         """
         found = self._labels.get(locale)
         if found is None:
-            merged: dict[str, str] = {}
+            merged = dict(_builtin_labels())
             for lang in reversed(_locale_chain(locale)):
-                merged.update(self._layers.get(lang, {}).get(LABELS_KEY, {}))
+                merged.update(self._layer(lang).get(LABELS_KEY, {}))
             found = MappingProxyType(merged)
-            if _norm_locale(locale) in self._layers or locale == DEFAULT_LOCALE:
+            if self._holds(locale):
                 self._labels[locale] = found
         return found
 
@@ -330,18 +366,46 @@ class Catalogue:
 
     @property
     def locales(self) -> tuple[str, ...]:
-        """The languages that have at least one entry, default language first."""
-        return tuple(sorted(self._layers, key=lambda loc: (loc != DEFAULT_LOCALE, loc)))
+        """The languages that have at least one entry, default language first, written the usual
+        way (``pt-BR``, ``zh-Hans``) whatever case their files used."""
+        ordered = sorted(
+            {*self._layers, *self._files}, key=lambda loc: (loc != DEFAULT_LOCALE, loc)
+        )
+        return tuple(_langtags.canonical(loc) for loc in ordered)
+
+    def untranslated(self, locale: str) -> dict[str, tuple[str, ...]]:
+        """What a page in ``locale`` would still show in the default language, table by table.
+
+        Keys name the tables of a catalogue file: ``"labels"`` lists the page's words that have no
+        translation, and ``"5xx"`` or ``"503"`` the text fields of that entry that fall back (all
+        of them when the language has no entry of its own). Tables with nothing missing are left
+        out, so a complete language gives ``{}``, as does the default language itself. This is
+        the list a translator works through (``friendly-errors list --missing``).
+        """
+        chain = _langtags.fallbacks(locale)
+        if not chain or DEFAULT_LOCALE in chain:
+            return {}
+        layers = [self._layer(lang) for lang in chain]
+        missing: dict[str, tuple[str, ...]] = {}
+        english = self._layer(DEFAULT_LOCALE)
+        # Labels, then the class entries, then the codes: the order of the built-in file.
+        for key in sorted(english, key=lambda k: (k != LABELS_KEY, isinstance(k, int), str(k))):
+            own = {name for layer in layers for name in layer.get(key, {})}
+            wanted = english[key] if key == LABELS_KEY else _TEXT_FIELDS.intersection(english[key])
+            fields = tuple(name for name in english[key] if name in wanted and name not in own)
+            if fields:
+                missing[str(key)] = fields
+        return missing
 
     def codes(self, locale: str = DEFAULT_LOCALE) -> tuple[int, ...]:
         """The codes with their own entry in ``locale`` or a language it falls back to, sorted."""
         found: set[int] = set()
         for lang in _locale_chain(locale):
-            found.update(k for k in self._layers.get(lang, {}) if isinstance(k, int))
+            found.update(k for k in self._layer(lang) if isinstance(k, int))
         return tuple(sorted(found))
 
     def __contains__(self, code: object) -> bool:
-        return any(code in entries for entries in self._layers.values())
+        return any(code in self._layer(loc) for loc in (*self._layers, *self._files))
 
     def __iter__(self) -> Iterator[StatusInfo]:
         return (self.get(code) for code in self.codes())
@@ -350,8 +414,52 @@ class Catalogue:
         return len(self.codes())
 
     def __repr__(self) -> str:
-        sizes = ", ".join(f"{loc}: {len(entries)}" for loc, entries in sorted(self._layers.items()))
+        sizes = ", ".join(
+            f"{_langtags.canonical(loc)}: {len(self._layer(loc))}"
+            for loc in sorted({*self._layers, *self._files})
+        )
         return f"Catalogue({{{sizes}}})"
+
+
+_NO_ENTRIES: Final[Mapping[int | str, PartialEntry]] = MappingProxyType({})
+
+
+class _BuiltInFile:
+    """A built-in language file, read and checked the first time a lookup needs it.
+
+    Shared by every catalogue extended from :meth:`Catalogue.default`, so each file is read at most
+    once per process; the lock makes two threads asking at once read it once.
+    """
+
+    __slots__ = ("_entries", "_item", "_lock", "locale")
+
+    def __init__(self, item: Traversable, locale: str) -> None:
+        self._item = item
+        self.locale = locale
+        self._entries: Mapping[int | str, PartialEntry] | None = None
+        self._lock = threading.Lock()
+
+    def entries(self) -> Mapping[int | str, PartialEntry]:
+        found = self._entries
+        if found is None:
+            with self._lock:
+                found = self._entries
+                if found is None:
+                    origin = f"friendly_errors/data/{self._item.name}"
+                    tag, entries = load_bytes(self._item.read_bytes(), origin=origin, toml=True)
+                    if tag is None or _langtags.normalise(tag) != self.locale:
+                        raise CatalogueError(
+                            f"{origin}: field 'locale': must name the file's language, "
+                            f"{_langtags.canonical(self.locale)!r}"
+                        )
+                    found = self._entries = MappingProxyType(entries)
+        return found
+
+
+def _builtin_labels() -> Mapping[str, str]:
+    """The English words of the built-in file: every label has one (the loader's test checks it)."""
+    english: Mapping[str, str] = Catalogue.default()._layer(DEFAULT_LOCALE)[LABELS_KEY]
+    return english
 
 
 def _class_fault(code: int) -> Fault:
@@ -360,10 +468,6 @@ def _class_fault(code: int) -> Fault:
     if code < 500:
         return Fault.CLIENT
     return Fault.SERVER
-
-
-def _norm_locale(locale: str) -> str:
-    return locale.strip().lower().replace("_", "-")
 
 
 def _origin(source: object) -> str:

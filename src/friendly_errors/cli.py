@@ -17,20 +17,13 @@ import logging
 import os
 import shutil
 import sys
-import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from friendly_errors.catalogue import Catalogue, CatalogueError, Fault, StatusInfo
+from friendly_errors import _text
+from friendly_errors.catalogue import DEFAULT_LOCALE, Catalogue, CatalogueError, StatusInfo
 
 __all__ = ["main"]
-
-_FAULT_LABELS = {
-    Fault.NONE: "nobody (not an error)",
-    Fault.CLIENT: "the client (the request must change)",
-    Fault.SERVER: "the server (the origin failed)",
-    Fault.INTERMEDIARY: "an intermediary (a CDN, proxy or gateway could not get an answer from the origin)",
-}
 
 
 class UsageError(Exception):
@@ -69,61 +62,79 @@ def _load_catalogue(args: argparse.Namespace) -> Catalogue:
     return catalogue
 
 
-def _wrap(text: str, width: int, indent: str = "") -> str:
+def _wrap(text: str, width: int, indent: str = "", first: str | None = None) -> str:
     # URLs and header names must survive wrapping whole, or they cannot be copied.
-    return textwrap.fill(
-        text,
-        width,
-        initial_indent=indent,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
+    wrapper = _text.Wrapper(
+        width, indent if first is None else first, indent, break_long_words=False
     )
+    return wrapper.fill(text)
 
 
-def format_entry(info: StatusInfo, width: int = 80) -> str:
-    """The entry as a terminal page: the facts first, then what to do."""
-    kind = "official" if info.official else "unofficial"
-    lines = [f"{info.code} {info.title}", "=" * min(width, len(f"{info.code} {info.title}")), ""]
-    lines.append(_wrap(info.summary, width))
-    lines.append("")
-    lines.append(_wrap(f"Whose fault: {_FAULT_LABELS[info.fault]}", width))
-    lines.append(_wrap(f"Retrying: {'may help' if info.retryable else 'will not help'}", width))
-    lines.append(_wrap(f"Defined by: {info.spec} ({kind}) {info.spec_url}", width))
-    if info.headers:
-        lines.append(_wrap("Headers that matter: " + ", ".join(info.headers), width))
+def _heading(text: str, rule: str) -> list[str]:
+    return [text, rule * min(80, _text.columns(text))]
+
+
+def format_entry(info: StatusInfo, labels: Mapping[str, str], width: int = 80) -> str:
+    """The entry as a terminal page in the words of ``labels``: the facts first, then what to do.
+
+    The same words as the error pages in that language (issue #12), so ``explain 503 --locale ja``
+    reads as a Japanese visitor's page does.
+    """
+    lines = [*_heading(f"{info.code} {info.title}", "="), ""]
+    if info.summary:
+        lines += [_wrap(info.summary, width), ""]
+    lines.append(_wrap(f"{labels['route']}: {_text.fault_caption(info.fault, labels)}", width))
+    retry = _text.retry_advice(info, None, labels)
+    if retry:
+        lines.append(_wrap(retry, width))
+    if info.spec:
+        link = f": {info.spec_url}" if info.spec_url else ""
+        lines.append(_wrap(f"{labels['defined_in']} {info.spec}{link}", width))
     sections = [
-        ("What it means", (info.description,), False),
-        ("Other meanings", info.other_meanings, True),
-        ("Common causes", info.causes, True),
-        ("What a visitor can do", info.visitor_fixes, True),
-        ("What developers and admins can do", info.developer_fixes, True),
+        (labels["what_happened"], (info.description,), False),
+        (labels["what_you_can_do"], info.visitor_fixes, True),
+        (labels["causes"], info.causes, True),
+        (labels["developer_fixes"], info.developer_fixes, True),
+        (labels["other_meanings"], info.other_meanings, True),
     ]
     for heading, items, bulleted in sections:
-        if not items:
+        if not any(items):
             continue
-        lines += ["", heading, "-" * len(heading)]
+        lines += ["", *_heading(heading, "-")]
         for item in items:
-            if bulleted:
-                lines.append(
-                    textwrap.fill(
-                        item,
-                        width,
-                        initial_indent="  - ",
-                        subsequent_indent="    ",
-                        break_long_words=False,
-                        break_on_hyphens=False,
-                    )
-                )
-            else:
-                lines.append(_wrap(item, width))
+            lines.append(_wrap(item, width, "    ", "  - ") if bulleted else _wrap(item, width))
     return "\n".join(lines)
+
+
+def format_missing(
+    catalogue: Catalogue, locale: str, wanted: set[int] | None, width: int = 80
+) -> str:
+    """What ``locale`` still shows in English, one table of a catalogue file per line."""
+    missing = catalogue.untranslated(locale)
+    if wanted is not None:
+        missing = {key: fields for key, fields in missing.items() if _table_wanted(key, wanted)}
+    if not missing:
+        return f"{locale}: nothing falls back to English"
+    lines = [f"{locale}: {len(missing)} tables fall back to English, in whole or in part"]
+    for key, fields in missing.items():
+        lines.append(_wrap(", ".join(fields), width, " " * 12, f"  [{key}]".ljust(12)))
+    return "\n".join(lines)
+
+
+def _table_wanted(key: str, wanted: set[int]) -> bool:
+    if key.isdigit():
+        return int(key) in wanted
+    if key.endswith("xx"):
+        base = int(key[0]) * 100
+        return set(range(base, base + 100)) <= wanted
+    return True  # the labels: every page shows them
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     catalogue = _load_catalogue(args)
     code = parse_code(args.code)
-    info = catalogue.get(code, args.locale)
+    locale = args.locale or DEFAULT_LOCALE
+    info = catalogue.get(code, locale)
     fmt = "json" if args.json else _EXPLAIN_FORMATS[args.format]
     if fmt == "json":
         data = dataclasses.asdict(info)
@@ -133,19 +144,24 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         from friendly_errors.rendering import markdown_entry
 
         # The words and layout an agent gets in a Markdown error response, without the request.
-        print(markdown_entry(catalogue, code, args.locale), end="")
+        print(markdown_entry(catalogue, code, locale), end="")
     else:
-        print(format_entry(info, _width()))
+        print(format_entry(info, _text.words(catalogue.labels(info.locale)), _width()))
     return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     catalogue = _load_catalogue(args)
     wanted = set(parse_codes(args.codes)) if args.codes else None
-    for code in catalogue.codes(args.locale):
+    if args.missing:
+        locales = [args.locale] if args.locale else list(catalogue.locales[1:])
+        print("\n\n".join(format_missing(catalogue, loc, wanted, _width()) for loc in locales))
+        return 0
+    locale = args.locale or DEFAULT_LOCALE
+    for code in catalogue.codes(locale):
         if wanted is not None and code not in wanted:
             continue
-        info = catalogue.get(code, args.locale)
+        info = catalogue.get(code, locale)
         flag = "" if info.official else "  (unofficial)"
         print(f"{code}  {info.title}{flag}")
     return 0
@@ -305,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--plugins", action="store_true", help="layer installed catalogue plugins on top"
     )
     common = argparse.ArgumentParser(add_help=False, parents=[catalogue])
-    common.add_argument("--locale", default="en", help="language of the text (default: en)")
+    common.add_argument("--locale", help="language of the text, e.g. ja or pt-BR (default: en)")
     # The middleware options that shape a page, for the commands that render pages.
     pages = argparse.ArgumentParser(add_help=False, parents=[catalogue])
     pages.add_argument(
@@ -341,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", parents=[common], help="list the codes the catalogue knows")
     listing.add_argument(
         "codes", nargs="?", help="only these codes: a class, a range or a list, e.g. 5xx,404"
+    )
+    listing.add_argument(
+        "--missing",
+        action="store_true",
+        help="instead, list what each language (or --locale's) still shows in English: the "
+        "page's words and each entry's text fields, by the table of a catalogue file",
     )
     listing.set_defaults(handler=_cmd_list)
 

@@ -7,6 +7,7 @@ may reveal, and how the ``on_error`` hook is told. The ASGI and WSGI modules onl
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import logging
@@ -68,7 +69,9 @@ DETAIL_MAX_CHARS: Final = 500
 DETAIL_MAX_LINES: Final = 5
 # What a Python traceback looks like: its header, or a frame line.
 _TRACEBACK = re.compile(r'^Traceback \(most recent call last\):|^\s*File "[^"]*", line \d+', re.M)
-_JSON_DETAIL_KEYS: Final = ("detail", "message", "error")
+# Where apps put the explanation of an error in JSON: RFC 9457 and FastAPI, Express-style APIs,
+# and Falcon's errors ({"title": ..., "description": ...}).
+_JSON_DETAIL_KEYS: Final = ("detail", "message", "error", "description")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -320,12 +323,17 @@ class ErrorHandler:
         detail: str | None = None,
         detail_unseen: bool = False,
         exception: BaseException | None = None,
+        head_body: bool = False,
     ) -> RenderedError:
         """The friendly response that replaces ``status`` (100 to 999); the renderer never raises.
 
         ``detail_unseen``: the replaced response's body never came (an app that answers HEAD without
         one), so the detail a GET would quote is unknown. Then a HEAD response leaves Content-Length
         out rather than give one that differs from the GET's (RFC 9110 Section 9.3.2).
+
+        ``head_body``: a HEAD response carries the GET's body, for the server to drop. ASGI servers
+        do, and Starlette's own responses rely on it: a middleware outside ours (GZip) then sees the
+        body it would see for GET, and frames HEAD as it frames GET.
         """
         retry_after_header: str | None = None
         kept: list[tuple[str, str]] = []
@@ -354,6 +362,15 @@ class ErrorHandler:
             ):
                 kept.append((name, value))
         retry_after = _seconds(retry_after_header) if retry_after_header else info.retry_after
+        unknown_length = (
+            detail_unseen
+            and self.use_app_detail
+            and request.method == "HEAD"
+            and _may_hold_detail(content_type)
+            and declared_length != "0"
+        )
+        if head_body and request.method == "HEAD" and not unknown_length:
+            request = dataclasses.replace(request, method="GET")
         rendered = self.renderer.render(
             status,
             request,
@@ -374,13 +391,7 @@ class ErrorHandler:
             headers.append(("Retry-After", str(info.retry_after)))
         if self.request_id_response_header:
             headers.append((self.request_id_response_header, request_id))
-        if (
-            detail_unseen
-            and self.use_app_detail
-            and request.method == "HEAD"
-            and _may_hold_detail(content_type)
-            and declared_length != "0"
-        ):
+        if unknown_length:
             headers[:] = [(name, value) for name, value in headers if name != "Content-Length"]
         return rendered
 

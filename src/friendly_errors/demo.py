@@ -5,9 +5,10 @@ Every example on the index page is a real response from a real app wrapped in
 explains itself in JSON, and the middleware turns that into the page the visitor sees. Nothing here is
 staged, so what a developer sees in the demo is what their own app will send.
 
-One convenience is the demo's alone: ``?accept=json`` (or ``text``, ``xml``, ``markdown``, ``html``)
-rewrites the ``Accept`` header before the middleware sees it, so a browser can show every format. The
-middleware itself only ever negotiates from the headers.
+Two conveniences are the demo's alone: ``?accept=json`` (or ``text``, ``xml``, ``markdown``,
+``html``) rewrites the ``Accept`` header and ``?lang=ja`` the ``Accept-Language`` header before the
+middleware sees them, so a browser can show every format in every language. The middleware itself
+only ever negotiates from the headers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from urllib.parse import parse_qs
 from friendly_errors import _csp
 from friendly_errors._types import Receive, Scope, Send
 from friendly_errors.asgi import FriendlyErrorsMiddleware
+from friendly_errors.catalogue import Catalogue
 from friendly_errors.negotiation import Format
 from friendly_errors.server import lifespan, run_app
 
@@ -41,6 +43,26 @@ ACCEPT_SHORTCUTS: Final = {
     "markdown": "text/markdown",
     "md": "text/markdown",
 }
+
+#: Each built-in language in its own name, for the index page's language switcher.
+LANGUAGE_NAMES: Final = {
+    "en": "English",
+    "ar": "العربية",
+    "de": "Deutsch",
+    "es": "Español",
+    "fr": "Français",
+    "it": "Italiano",
+    "ja": "日本語",
+    "ko": "한국어",
+    "nl": "Nederlands",
+    "pl": "Polski",
+    "pt-BR": "Português (Brasil)",
+    "ru": "Русский",
+    "tr": "Türkçe",
+    "zh-Hans": "简体中文",
+}
+# What ?lang= may hold: a language tag, nothing that could forge another header or break a link.
+_LANGUAGE_TAG: Final = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8}){0,4}")
 
 _ROUTE: Final = re.compile(r"/(?:custom/|debug/)?(?:status/([0-9]{3})|(exception|detail))")
 _RETRY_AFTER: Final = "120"
@@ -73,6 +95,8 @@ body { font: 16px/1.5 system-ui, sans-serif; max-width: 52rem; margin: 2rem auto
 code, pre { font-family: ui-monospace, monospace; }
 pre { background: #f4f4f5; padding: .75rem; overflow-x: auto; }
 li { margin: .25rem 0; }
+.languages { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+[aria-current] { font-weight: 700; }
 @media (prefers-color-scheme: dark) {
   body { background: #18181b; color: #e4e4e7; } a { color: #93c5fd; }
   pre { background: #27272a; }
@@ -110,7 +134,7 @@ class DemoApp:
             return
         if scope["type"] != "http":
             return
-        scope = _with_accept_shortcut(scope)
+        scope = _with_shortcuts(scope)
         path: str = scope.get("path", "/")
         if path.startswith("/custom/"):
             await self._custom(scope, receive, send)
@@ -120,19 +144,30 @@ class DemoApp:
             await self._plain(scope, receive, send)
 
 
-def _with_accept_shortcut(scope: Scope) -> Scope:
-    """``scope`` with its Accept header replaced when ``?accept=`` names a format.
+def _with_shortcuts(scope: Scope) -> Scope:
+    """``scope`` with Accept replaced when ``?accept=`` names a format, and Accept-Language when
+    ``?lang=`` names a language.
 
     A copy, never the server's own dict: the scope belongs to the server for the whole request.
     """
-    query = scope.get("query_string", b"").decode("latin-1")
-    wanted = parse_qs(query).get("accept", [""])[-1].lower()
-    media_type = ACCEPT_SHORTCUTS.get(wanted)
-    if media_type is None:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    replace: dict[bytes, str] = {}
+    media_type = ACCEPT_SHORTCUTS.get(query.get("accept", [""])[-1].lower())
+    if media_type is not None:
+        replace[b"accept"] = media_type
+    lang = _query_language(query)
+    if lang:
+        replace[b"accept-language"] = lang
+    if not replace:
         return scope
-    headers = [(n, v) for n, v in scope.get("headers", ()) if n.lower() != b"accept"]
-    headers.append((b"accept", media_type.encode("latin-1")))
+    headers = [(n, v) for n, v in scope.get("headers", ()) if n.lower() not in replace]
+    headers += [(name, value.encode("latin-1")) for name, value in replace.items()]
     return {**scope, "headers": headers}
+
+
+def _query_language(query: dict[str, list[str]]) -> str:
+    lang = query.get("lang", [""])[-1]
+    return lang if _LANGUAGE_TAG.fullmatch(lang) else ""
 
 
 async def _origin(scope: Scope, receive: Receive, send: Send) -> None:
@@ -189,8 +224,12 @@ def _index(scope: Scope) -> bytes:
         if name.lower() == b"host":
             host = value.decode("latin-1")
     base = html.escape(f"http://{host}", quote=True)
+    lang = _query_language(parse_qs(scope.get("query_string", b"").decode("latin-1")))
 
     def link(path: str, text: str) -> str:
+        # Every example keeps the language chosen on the index page.
+        if lang:
+            path += ("&" if "?" in path else "?") + f"lang={lang}"
         return f'<a href="{html.escape(path, quote=True)}">{text}</a>'
 
     cloudflare = " ".join(link(f"/status/{code}", str(code)) for code in range(520, 528))
@@ -206,6 +245,7 @@ def _index(scope: Scope) -> bytes:
         "<title>friendly_errors demo</title>",
         f"<style>{_INDEX_CSS}</style></head><body><main>",
         "<h1>friendly_errors demo</h1>",
+        _language_switcher(lang),
         "<p>Each link below is a real response from a small app wrapped in "
         "<code>FriendlyErrorsMiddleware</code>. The app sends a bare error, raises or explains "
         "itself; the middleware replaces that with the page you see.</p>",
@@ -239,10 +279,27 @@ def _index(scope: Scope) -> bytes:
         f"curl -i -H 'Accept: application/json' {base}/status/502\n",
         f"curl -i -H 'Accept: text/plain' {base}/status/503\n",
         f"curl -i -H 'Accept: text/markdown' {base}/detail\n",
-        f"curl -i -H 'Accept-Language: fr' {base}/status/504",
+        f"curl -i -H 'Accept-Language: fr' {base}/status/504\n",
+        f"curl -i -H 'Accept: text/plain' -H 'Accept-Language: ja' {base}/status/503",
         "</pre></main></body></html>",
     ]
     return "\n".join(parts).encode("utf-8")
+
+
+def _language_switcher(current: str) -> str:
+    """Links to this page in each language of the catalogue; the examples then open in it."""
+    items = []
+    for tag in Catalogue.default().locales:
+        name = html.escape(LANGUAGE_NAMES.get(tag, tag))
+        chosen = tag.lower() == (current or "en").lower()
+        attributes = f' lang="{tag}" hreflang="{tag}"' + (' aria-current="true"' if chosen else "")
+        items.append(f'<li><a href="/?lang={tag}"{attributes}>{name}</a></li>')
+    return (
+        '<nav aria-labelledby="languages"><h2 id="languages">Languages</h2>'
+        "<p>The pages speak the visitor's language, from <code>Accept-Language</code>; here "
+        "(and only in the demo) <code>?lang=</code> stands in for it. Choose one, then open any "
+        'example:</p><ul class="languages">' + "".join(items) + "</ul></nav>"
+    )
 
 
 def run_demo(*, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
+from friendly_errors import _langtags
 from friendly_errors.core import ErrorHandler
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import RenderedError, RequestInfo
@@ -190,10 +191,12 @@ def _check_codes(codes: Iterable[int]) -> list[int]:
 
 
 def _check_locales(locales: Iterable[str], available: Sequence[str]) -> list[str]:
+    """The languages asked for, spelled as the catalogue spells them (``pt-br`` is ``pt-BR``)."""
+    spelled = {_langtags.normalise(tag): tag for tag in available}
     found: list[str] = []
     for locale in locales:
-        tag = locale.strip().lower().replace("_", "-")
-        if tag not in available:
+        tag = spelled.get(_langtags.normalise(locale), "")
+        if not tag:
             raise ExportError(
                 f"the catalogue has no entries in {locale!r} (it has: {', '.join(available)}); "
                 "add a catalogue file for that language with --catalogue"

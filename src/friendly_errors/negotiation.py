@@ -22,6 +22,8 @@ from collections.abc import Collection, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
+from friendly_errors import _langtags
+
 __all__ = [
     "ALL_FORMATS",
     "Format",
@@ -308,7 +310,7 @@ def _parse_accept_language(value: str) -> tuple[LanguageRange, ...]:
             name, _, text = weight.partition("=")
             q = _parse_qvalue(text) if name in ("q", "Q") else None
         if q is not None:
-            ranges.append(LanguageRange(_normalise_language(tag), q))
+            ranges.append(LanguageRange(_langtags.normalise(tag), q))
     return tuple(ranges)
 
 
@@ -324,10 +326,6 @@ def parse_accept_language(value: str) -> tuple[LanguageRange, ...]:
     if len(value) > _MAX_CACHED_LENGTH:
         return _parse_accept_language(value)
     return _parse_accept_language_cached(value)
-
-
-def _normalise_language(tag: str) -> str:
-    return tag.lower().replace("_", "-")
 
 
 def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) -> bool:
@@ -530,27 +528,11 @@ def negotiate_format(
     return _negotiate_format_cached(accept, default, response_content_type, requested_with, allowed)
 
 
-def _truncations(tag: str) -> list[str]:
-    """``tag`` and its ever shorter prefixes, as RFC 4647 Section 3.4 lookup tries them.
-
-    A single-character subtag ("x" for private use, or an extension singleton) means
-    nothing without what follows it, so it goes together with that.
-    """
-    subtags = tag.split("-")
-    prefixes = [tag]
-    while len(subtags) > 1:
-        subtags.pop()
-        if len(subtags[-1]) == 1:
-            subtags.pop()
-        prefixes.append("-".join(subtags))
-    return prefixes
-
-
 def _negotiate_language(accept_language: str, available: Collection[str], default: str) -> str:
     by_tag: dict[str, str] = {}
     for tag in available:
         # The first spelling of a tag wins when the application lists it twice.
-        by_tag.setdefault(_normalise_language(tag), tag)
+        by_tag.setdefault(_langtags.normalise(tag), tag)
     ranges = _parse_accept_language(accept_language)
     refused = {r.tag for r in ranges if r.q <= 0}
     # sorted() is stable: ranges of equal weight keep the client's order.
@@ -558,9 +540,10 @@ def _negotiate_language(accept_language: str, available: Collection[str], defaul
         if language_range.tag == "*":
             # RFC 4647 Section 3.4: in lookup the wildcard stands for the default.
             return default
-        for index, candidate in enumerate(_truncations(language_range.tag)):
-            # A shortened tag the client refused outright (fr-CA, fr;q=0) is skipped;
-            # the tag it listed itself is not, it said yes to that.
+        for index, candidate in enumerate(_langtags.fallbacks(language_range.tag)):
+            # A tag the client refused outright is skipped when reached by shortening
+            # (fr-CA, fr;q=0) or as a stand-in (pt-PT, pt-BR;q=0); the tag it listed
+            # itself is not, it said yes to that.
             if candidate in by_tag and (index == 0 or candidate not in refused):
                 return by_tag[candidate]
     return default
@@ -577,7 +560,10 @@ def negotiate_language(
     Lookup, not filtering, because a page is rendered in exactly one language: each
     range in order of weight is tried as given and then shortened subtag by subtag
     (``de-CH-1996``, ``de-CH``, ``de``) before the next range is considered, and
-    ``default`` answers when nothing matches. Tags compare case-insensitively with ``_``
+    ``default`` answers when nothing matches. The tags visitors send for Chinese and
+    Portuguese reach the written variety they mean (``zh-CN`` finds ``zh-Hans``,
+    ``pt-PT`` finds ``pt-BR`` when there is no ``pt-PT``; ``zh-TW`` never finds
+    ``zh-Hans``): see ``_langtags.fallbacks``. Tags compare case-insensitively with ``_``
     read as ``-``; the result is spelled as in ``available``.
     """
     if not accept_language:

@@ -32,9 +32,9 @@ import jinja2
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
-from friendly_errors import _csp, _markdown, _memo, _problem, _text
+from friendly_errors import _csp, _langtags, _markdown, _memo, _problem, _text
 from friendly_errors._loader import class_key
-from friendly_errors.catalogue import Catalogue, Fault, StatusInfo
+from friendly_errors.catalogue import DEFAULT_LOCALE, Catalogue, StatusInfo
 from friendly_errors.negotiation import (
     Format,
     FormatChoice,
@@ -174,7 +174,12 @@ class Renderer:
         self._markdowns: dict[tuple[int, str], _markdown.MarkdownParts] = {}
         self._headers: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self._policies = _csp.PolicyCache(self._frame_ancestors)
-        self._fallbacks: dict[tuple[int, str, bool], tuple[list[tuple[str, str]], bytes]] = {}
+        self._fallbacks: dict[tuple[int, str, str], tuple[list[tuple[str, str]], bytes]] = {}
+        # Each language's words as pages use them: English now, any other before its first page
+        # (built-in languages are read on first use, see Catalogue.default), so that the static
+        # fallback always has them.
+        self._languages: dict[str, _Language] = {}
+        self._language(DEFAULT_LOCALE)
         # The built-in pages, cut where each request's own values go (see _memo).
         self.memo = _memo.PageMemo()
         self._markers = _memo.Markers()
@@ -207,6 +212,7 @@ class Renderer:
         """
         choice = _HTML_CHOICE
         method = "GET"
+        lang = DEFAULT_LOCALE
         try:
             method = request.method
             headers = request.headers
@@ -232,6 +238,8 @@ class Renderer:
             lang = self._catalogue.get(
                 status, negotiate_language(accept_language, self._locales)
             ).locale
+            if lang not in self._languages:
+                self._language(lang)
             if retry_after is not None and (
                 isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
             ):
@@ -271,7 +279,7 @@ class Renderer:
                 choice.format.value,
                 status,
             )
-            return self._fallback(status, choice, method == "HEAD")
+            return self._fallback(status, choice, method == "HEAD", lang)
 
     # -- HTML, text and Markdown -----------------------------------------------------------------
 
@@ -294,6 +302,7 @@ class Renderer:
         info: StatusInfo = context["info"]
         detail = _text.printable(detail) if detail else None
         traceback = _text.printable(traceback) if traceback else None
+        language = self._languages[lang]
         # The built-in Markdown body speaks in the catalogue's labels; templates get the same
         # context in every format.
         markdown = (
@@ -302,11 +311,11 @@ class Renderer:
             else None
         )
         if markdown is None:
-            retry = _text.retry_advice(info, retry_after)
+            retry = _text.retry_advice(info, retry_after, language.words, now)
         else:
             advice = _text.retry_key(info, retry_after)
-            retry = _markdown.retry_advice(markdown, advice, retry_after, _epoch(now))
-        values = _request_values(info, request_id, request, now, retry)
+            retry = _markdown.retry_advice(markdown, advice, retry_after, now)
+        values = _request_values(info, language, request_id, request, now, retry)
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
@@ -336,7 +345,7 @@ class Renderer:
                 if page is not None:
                     self.memo.put(key, page)
             if page is not None:
-                return page.join(_slot_bytes(values, fmt)), page.csp
+                return page.join(_slot_bytes(values, page.slots, fmt)), page.csp
         if markdown is not None:
             text = _markdown_body(markdown, detail, _markdown_slots(values), traceback)
             return _text_bytes(text), None
@@ -372,18 +381,24 @@ class Renderer:
     ) -> _memo.Cut | None:
         """The built-in page, text or Markdown for these inputs, rendered with markers and cut at them.
 
-        The retry advice stays empty rather than marked when it is empty: the page tests it (``{% if
-        retry_text %}``), and whether it is empty follows from the key alone.
+        The retry advice is marked only when it names a wait (``retry_after``), which may be a
+        clock time. Otherwise it follows from the key alone, entry and language, and is part of
+        the page: the page tests it (``{% if retry_text %}``), and a text body need not wrap it
+        again for every request.
         """
         markers = list(self._markers.values)
-        if not values[_RETRY]:
-            markers[_RETRY] = ""
         if markdown is not None:
+            if not retry_after:
+                markers[_RETRY] = _markdown.inline(values[_RETRY])
             text = _markdown_body(markdown, detail, markers, None)
             return self._markers.cut(text, _text_bytes, None)
+        retry_line = markers[_RETRY]
+        if not retry_after:
+            markers[_RETRY] = values[_RETRY]
+            retry_line = _text.retry_line(values[_RETRY])
         if template is None:
             before, after = _text.text_frame(
-                self._text_parts(status, lang), detail=detail, retry_line=markers[_RETRY]
+                self._text_parts(status, lang), detail=detail, retry_line=retry_line
             )
             text = before + markers[_SUPPORT] + after
             return self._markers.cut(text, _text_bytes, None)
@@ -450,11 +465,14 @@ class Renderer:
         found = self._contexts.get(key)
         if found is None:
             info = self._catalogue.get(status, lang)
+            language = self._language(lang)
+            labels = language.words
             found = self._contexts[key] = {
                 "format": fmt.value,
                 "lang": lang,
-                "labels": _text.LABELS,
-                "label_lang_attr": _label_lang_attr(lang),
+                "dir": language.dir,
+                "labels": labels,
+                "label_lang_attr": language.label_lang_attr,
                 "status": status,
                 "status_class": info.status_class,
                 "info": info,
@@ -462,8 +480,8 @@ class Renderer:
                 "summary": info.summary,
                 "description": info.description,
                 "fault": info.fault.value,
-                "fault_caption": _text.FAULT_CAPTIONS[info.fault],
-                "route": _ROUTES[info.fault],
+                "fault_caption": _text.fault_caption(info.fault, labels),
+                "route": _text.route(info.fault, labels),
                 "causes": info.causes,
                 "visitor_fixes": info.visitor_fixes,
                 "developer_fixes": info.developer_fixes,
@@ -482,10 +500,19 @@ class Renderer:
                 "detail": None,
                 "traceback": None,
                 "retry_after": None,
-                "retry_text": _text.retry_advice(info, None),
+                "retry_text": _text.retry_advice(info, None, labels),
                 "can_retry": False,
                 "support_text": "",
             }
+        return found
+
+    def _language(self, lang: str) -> _Language:
+        """The words of ``lang`` as pages use them, prepared once."""
+        found = self._languages.get(lang)
+        if found is None:
+            labels = self._catalogue.labels(lang)
+            english = self._catalogue.labels(DEFAULT_LOCALE)
+            found = self._languages[lang] = _Language.prepare(lang, labels, english)
         return found
 
     def _text_parts(self, status: int, lang: str) -> _text.TextParts:
@@ -494,6 +521,7 @@ class Renderer:
         if found is None:
             found = self._texts[key] = _text.text_parts(
                 self._catalogue.get(status, lang),
+                self._language(lang).words,
                 show_developer_info=self._show_developer_info,
                 site_name=self._site_name,
                 home_url=self._home_url,
@@ -506,8 +534,8 @@ class Renderer:
         found = self._markdowns.get(key)
         if found is None:
             found = self._markdowns[key] = _markdown_parts(
-                self._catalogue,
                 self._catalogue.get(status, lang),
+                self._language(lang).words,
                 show_developer_info=self._show_developer_info,
                 site_name=self._site_name,
                 home_url=self._home_url,
@@ -566,11 +594,14 @@ class Renderer:
 
     # -- the page that cannot fail --------------------------------------------------------------
 
-    def _fallback(self, status: object, choice: FormatChoice, head: bool) -> RenderedError:
-        """A minimal response built from constants and the status number only.
+    def _fallback(
+        self, status: object, choice: FormatChoice, head: bool, lang: str
+    ) -> RenderedError:
+        """A minimal response built from the status number and words prepared in advance.
 
         Nothing in it depends on templates, the catalogue or request data, which is what makes it
-        safe to serve after any of those has failed.
+        safe to serve after any of those has failed. It is in ``lang`` when that language's words
+        were prepared before the failure (they are, before its first page), else in English.
         """
         code = (
             int(status)
@@ -581,10 +612,13 @@ class Renderer:
             return RenderedError(
                 code, list(_COMMON_HEADERS), b"", choice.format, choice.media_type, fallback=True
             )
-        key = (code, choice.media_type, choice.format is Format.HTML)
+        language = self._languages.get(lang) or self._languages[DEFAULT_LOCALE]
+        key = (code, choice.media_type, language.lang)
         found = self._fallbacks.get(key)
         if found is None:
-            found = self._fallbacks[key] = _fallback_response(code, choice, self._frame_ancestors)
+            found = self._fallbacks[key] = _fallback_response(
+                code, choice, self._frame_ancestors, language
+            )
         headers, body = found
         return RenderedError(
             code,
@@ -604,27 +638,29 @@ def markdown_entry(catalogue: Catalogue, status: int, locale: str = "en") -> str
     without a request's details: what ``friendly-errors explain --format markdown`` prints."""
     info = catalogue.get(status, locale)
     parts = _markdown_parts(
-        catalogue, info, show_developer_info=True, site_name=None, home_url=None, contact_url=None
+        info,
+        _text.words(catalogue.labels(info.locale)),
+        show_developer_info=True,
+        site_name=None,
+        home_url=None,
+        contact_url=None,
     )
-    retry = _markdown.retry_advice(parts, _text.retry_key(info, None), None, 0.0)
+    retry = _markdown.retry_advice(parts, _text.retry_key(info, None), None, None)
     return _markdown.render_entry(parts, retry)
 
 
 def _markdown_parts(
-    catalogue: Catalogue,
     info: StatusInfo,
+    words: Mapping[str, str],
     *,
     show_developer_info: bool,
     site_name: str | None,
     home_url: str | None,
     contact_url: str | None,
 ) -> _markdown.MarkdownParts:
-    # The built-in English words stand in for any label the catalogue lacks: a catalogue built
-    # from Catalogue.empty() has none.
-    labels = {**Catalogue.default().labels(), **catalogue.labels(info.locale)}
     return _markdown.markdown_parts(
         info,
-        labels,
+        words,
         spec_url=info.spec_url if _is_web_url(info.spec_url) else "",
         show_developer_info=show_developer_info,
         site_name=site_name,
@@ -656,6 +692,7 @@ _REQUEST_ID, _TIMESTAMP, _METHOD, _PATH, _QUERY, _SUPPORT, _RETRY = range(len(_m
 
 def _request_values(
     info: StatusInfo,
+    language: _Language,
     request_id: str,
     request: RequestInfo,
     now: datetime | None,
@@ -670,6 +707,7 @@ def _request_values(
     timestamp = _utc_now() if now is None else _timestamp(now)
     method = "GET" if request.method == "HEAD" else request.method
     support = _text.support_text(
+        language.support_prefixes,
         info.code,
         info.title,
         rid,
@@ -680,21 +718,82 @@ def _request_values(
     return (rid, timestamp, method, request.path, request.query, support, retry)
 
 
-def _slot_bytes(values: tuple[str, ...], fmt: Format) -> tuple[bytes, ...]:
-    """The per-request values as a cut page takes them: escaped for the built-in HTML page, written
-    as Markdown for the Markdown body, laid out for text."""
-    if fmt is Format.HTML:
-        return tuple(_text_bytes(str(escape(value))) for value in values)
-    if fmt is Format.MARKDOWN:
-        return tuple(_text_bytes(value) for value in _markdown_slots(values))
+def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], fmt: Format) -> list[bytes]:
+    """The per-request values a cut page prints (``slots``), as it takes them: escaped for the
+    built-in HTML page, written as Markdown for the Markdown body, laid out for text. A value the
+    page does not print is not prepared."""
     laid_out = [b""] * len(values)
-    laid_out[_SUPPORT] = _text_bytes(_text.support_lines(values[_SUPPORT]))
-    laid_out[_RETRY] = _text_bytes(_text.retry_line(values[_RETRY]))
-    return tuple(laid_out)
+    if fmt is Format.MARKDOWN:
+        markdown = _markdown_slots(values)
+        for slot in slots:
+            laid_out[slot] = _text_bytes(markdown[slot])
+        return laid_out
+    for slot in slots:
+        value = values[slot]
+        if fmt is Format.HTML:
+            laid_out[slot] = _text_bytes(str(escape(value)))
+        elif slot == _SUPPORT:
+            laid_out[slot] = _text_bytes(_text.support_lines(value))
+        elif slot == _RETRY:
+            laid_out[slot] = _text_bytes(_text.retry_line(value))
+    return laid_out
 
 
 def _text_bytes(text: str) -> bytes:
     return _problem.utf8(text)[1]
+
+
+@dataclass(frozen=True)
+class _Language:
+    """One language's words as pages use them, prepared once, before the first page in it.
+
+    Also what the static fallback says in that language, made safe to print into any format.
+    """
+
+    lang: str
+    dir: str
+    #: The labels as a page prints them (``_text.words``: ``{{`` is a brace), the retry wait's
+    #: sentence still with its placeholders.
+    words: Mapping[str, str]
+    #: `` lang="en"`` on the page's words when they are all English on a page that is not: a
+    #: language whose file gives entries but no ``[labels]``. Screen readers must then read them
+    #: as English (WCAG 3.1.2). A partly translated table is not marked word by word:
+    #: ``friendly-errors list --missing`` shows the gaps to fill instead.
+    label_lang_attr: Markup
+    support_prefixes: tuple[str, str, str, str]
+    #: The word for "Error": the fallback's title wherever the IANA phrase, English, cannot serve.
+    error: str
+    #: "The full error page could not be shown."
+    sentence: str
+    #: The same two as literal Markdown, for the Markdown fallback.
+    markdown_error: str
+    markdown_sentence: str
+
+    @classmethod
+    def prepare(cls, lang: str, labels: Mapping[str, str], english: Mapping[str, str]) -> _Language:
+        def safe(text: str) -> str:
+            # A label from a Python mapping may hold controls or lone surrogates; the fallback
+            # must be able to write it into every format without a failure of its own.
+            return _problem.utf8(_text.printable(text, multiline=False))[0]
+
+        words = _text.words(labels)
+        marked = not _is_english(lang) and labels == english
+        error, sentence = safe(words["error"]), safe(words["fallback"])
+        return cls(
+            lang=lang,
+            dir=_langtags.direction(lang),
+            words=words,
+            label_lang_attr=Markup(' lang="{}"').format(DEFAULT_LOCALE) if marked else Markup(""),
+            support_prefixes=_text.support_prefixes(words),
+            error=error,
+            sentence=sentence,
+            markdown_error=_markdown.inline(error),
+            markdown_sentence=_markdown.inline(sentence),
+        )
+
+
+def _is_english(lang: str) -> bool:
+    return DEFAULT_LOCALE in _langtags.fallbacks(lang)
 
 
 def _markdown_slots(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -726,44 +825,46 @@ def _markdown_body(
     )
 
 
-_ROUTES: Final = {fault: _text.route(fault) for fault in Fault}
-
-
 def _fallback_response(
-    code: int, choice: FormatChoice, frame_ancestors: str
+    code: int, choice: FormatChoice, frame_ancestors: str, words: _Language
 ) -> tuple[list[tuple[str, str]], bytes]:
-    try:
-        phrase = http.HTTPStatus(code).phrase
-    except ValueError:
-        phrase = "Error"
+    phrase = ""
+    if _is_english(words.lang):
+        try:
+            phrase = http.HTTPStatus(code).phrase
+        except ValueError:
+            pass
+    title = phrase or words.error
     fmt = choice.format
     if fmt is Format.JSON:
-        body = f'{{"type":"about:blank","title":{json.dumps(phrase)},"status":{code}}}'
+        body = f'{{"type":"about:blank","title":{json.dumps(title)},"status":{code}}}'
     elif fmt is Format.XML:
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<problem xmlns="urn:ietf:rfc:7807">'
-            f"<type>about:blank</type><title>{html.escape(phrase, quote=False)}</title>"
+            f"<type>about:blank</type><title>{html.escape(title, quote=False)}</title>"
             f"<status>{code}</status></problem>\n"
         )
     elif fmt is Format.TEXT:
-        body = f"{code} {phrase}\n\nThe full error page could not be shown.\n"
+        body = f"{code} {title}\n\n{words.sentence}\n"
     elif fmt is Format.MARKDOWN:
-        # Reason phrases are words and spaces: nothing in them to escape.
-        body = f"# {code} {phrase}\n\nThe full error page could not be shown.\n"
+        # A reason phrase is words and spaces, nothing to escape; the words of a language are
+        # escaped when they are prepared.
+        body = f"# {code} {phrase or words.markdown_error}\n\n{words.markdown_sentence}\n"
     else:
+        direction = ' dir="rtl"' if words.dir == "rtl" else ""
         body = (
-            '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<!doctype html>\n<html lang="{words.lang}"{direction}><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="robots" content="noindex">'
-            f"<title>{code} {html.escape(phrase, quote=False)}</title></head>\n"
-            f"<body><main><h1>{code} {html.escape(phrase, quote=False)}</h1>"
-            "<p>The full error page could not be shown.</p></main></body></html>\n"
+            f"<title>{code} {html.escape(title, quote=False)}</title></head>\n"
+            f"<body><main><h1>{code} {html.escape(title, quote=False)}</h1>"
+            f"<p>{html.escape(words.sentence, quote=False)}</p></main></body></html>\n"
         )
-    data = body.encode("ascii")
+    data = body.encode("utf-8")
     headers = [
         ("Content-Type", content_type(choice.media_type)),
         ("Content-Length", str(len(data))),
-        ("Content-Language", "en"),
+        ("Content-Language", words.lang),
         *_COMMON_HEADERS,
     ]
     if fmt is Format.HTML:
@@ -789,15 +890,6 @@ def _utc_now() -> str:
     return text
 
 
-def _epoch(now: datetime | None) -> float:
-    """``now`` in seconds since the epoch, the current time when None; a naive ``now`` is UTC."""
-    if now is None:
-        return time.time()
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return now.timestamp()
-
-
 def _timestamp(now: datetime) -> str:
     """ISO 8601 in UTC; a naive ``now`` is taken to be UTC already."""
     if now.tzinfo is not None:
@@ -809,13 +901,6 @@ def _timestamp(now: datetime) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _label_lang_attr(lang: str) -> Markup:
-    """``lang="en"`` for the built-in labels on a page in another language (WCAG 3.1.2)."""
-    if lang.split("-", 1)[0].lower() == _text.LABELS_LANG:
-        return Markup("")
-    return Markup(' lang="{}"').format(_text.LABELS_LANG)
 
 
 def _is_web_url(url: str) -> bool:

@@ -357,10 +357,12 @@ class _Exchange:
         """
         status = _status_line(self.handler, rendered.status)
         self.environ[ANSWERED_KEY] = request_id
+        # Taken on every path: a traceback kept here would hold this exchange, the app's frames and
+        # the middleware in a cycle until the cyclic collector ran.
+        exc_info, self._server_exc_info = self._server_exc_info, None
         if self._forwarded:
             # The server holds a status from the app already; replacing it takes exc_info, and a
             # server that sent it meanwhile re-raises, which is the right ending.
-            exc_info, self._server_exc_info = self._server_exc_info, None
             self.server_start_response(status, rendered.headers, exc_info)
         else:
             self.server_start_response(status, rendered.headers)

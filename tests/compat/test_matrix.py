@@ -64,25 +64,15 @@ _WSGI_FRAMEWORKS = frozenset(f.name for f in WSGI_FRAMEWORKS)
 _WSGI_SERVERS = frozenset(s.name for s in WSGI_SERVERS)
 _ASGI_SERVERS = frozenset(s.name for s in ASGI_SERVERS)
 _HEAD_LENGTH = (
-    "#11 item 3: an app that sends no body for HEAD (Werkzeug, Bottle, WebOb, Falcon) gives the "
-    "middleware no detail to quote, so HEAD's Content-Length differs from GET's or is left out"
-)
-_HEAD_NO_BODY = (
-    "new, reported with #14: the ASGI middleware sends no body for HEAD, so Starlette's "
-    "GZipMiddleware outside it never sees 500 bytes of body and leaves `Accept-Encoding` out of "
-    "the HEAD's Vary, which the GET's has"
+    "documented (docs/wsgi.md, HEAD): an app that sends no body for HEAD (Werkzeug, Bottle, WebOb, "
+    "Falcon) hides the detail a GET would quote, so HEAD leaves Content-Length out rather than "
+    "give one that differs from the GET's; the servers then frame it their own way"
 )
 KNOWN_BUGS = (
     KnownBug(
         "head", frozenset({"flask", "bottle", "pyramid", "falcon"}), _WSGI_SERVERS, _HEAD_LENGTH
     ),
     KnownBug("head", frozenset({"falcon"}), _ASGI_SERVERS, _HEAD_LENGTH),
-    KnownBug(
-        "head",
-        frozenset({"fastapi", "starlette"}),
-        frozenset(s.name for s in ASGI_SERVERS),
-        _HEAD_NO_BODY,
-    ),
 )
 
 
@@ -156,14 +146,7 @@ def test_error_page(deployment: Deployment, ours: Client, request: pytest.Fixtur
     document = json.loads(problem.body)
     assert (document["status"], document["retry_after"]) == (503, 120)
 
-    if deployment.pair.framework.name == "falcon":
-        # Falcon's errors say it in `description` ({"title": ..., "description": ...}).
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="proposed with #14: read Falcon's `description` as the app's detail",
-            )
-        )
+    # Falcon's errors say it in `description` ({"title": ..., "description": ...}), which counts.
     assert document["detail"] == DETAIL
     assert DETAIL.encode() in page.body
 
