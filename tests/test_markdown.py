@@ -296,8 +296,8 @@ def test_anatomy() -> None:
     assert paragraphs[1] == info.summary
     assert paragraphs[3].startswith("Between the gateway and the server.")
     assert paragraphs[4] == (
-        "Your browser (You): Working \u2192 Connected \u2192 Gateway (CDN or proxy): Working "
-        "\u2192 Failed \u2192 Server (Website): Unknown"
+        "Your browser (You): Working -> Connected -> Gateway (CDN or proxy): Working "
+        "-> Failed -> Server (Website): Unknown"
     )
     assert "Message from the application:\n\n> Reports are back at 06:00 UTC.\n" in body
     assert "This should be temporary: try again in about 2 minutes.\n" in body

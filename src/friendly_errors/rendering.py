@@ -21,7 +21,7 @@ import os
 import re
 import string
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -315,7 +315,9 @@ class Renderer:
         else:
             advice = _text.retry_key(info, retry_after)
             retry = _markdown.retry_advice(markdown, advice, retry_after, now)
-        values = _request_values(info, language, request_id, request, now, retry)
+        values = _request_values(
+            info, language, request_id, request, now, retry, support=markdown is None
+        )
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
@@ -389,7 +391,7 @@ class Renderer:
         markers = list(self._markers.values)
         if markdown is not None:
             if not retry_after:
-                markers[_RETRY] = _markdown.inline(values[_RETRY])
+                markers[_RETRY] = values[_RETRY]
             text = _markdown_body(markdown, detail, markers, None)
             return self._markers.cut(text, _text_bytes, None)
         retry_line = markers[_RETRY]
@@ -697,25 +699,30 @@ def _request_values(
     request: RequestInfo,
     now: datetime | None,
     retry: str,
+    *,
+    support: bool,
 ) -> tuple[str, ...]:
     """A request's own values as a page shows them, in the order of _memo.SLOTS.
 
     ``request`` is already printable (_shown), and a HEAD request shows as the GET it mirrors.
-    ``retry`` is the retry advice, which depends on the wait the response announces.
+    ``retry`` is the retry advice, which depends on the wait the response announces. The support
+    block's text is left empty when not ``support``: the built-in Markdown lays out its own.
     """
     rid = _text.printable(_text.shorten(request_id), multiline=False)
     timestamp = _utc_now() if now is None else _timestamp(now)
     method = "GET" if request.method == "HEAD" else request.method
-    support = _text.support_text(
-        language.support_prefixes,
-        info.code,
-        info.title,
-        rid,
-        timestamp,
-        _text.shorten(method, 20),
-        _text.shorten(request.path),
-    )
-    return (rid, timestamp, method, request.path, request.query, support, retry)
+    support_text = ""
+    if support:
+        support_text = _text.support_text(
+            language.support_prefixes,
+            info.code,
+            info.title,
+            rid,
+            timestamp,
+            _text.shorten(method, 20),
+            _text.shorten(request.path),
+        )
+    return (rid, timestamp, method, request.path, request.query, support_text, retry)
 
 
 def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], fmt: Format) -> list[bytes]:
@@ -724,9 +731,8 @@ def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], fmt: Format) -> l
     page does not print is not prepared."""
     laid_out = [b""] * len(values)
     if fmt is Format.MARKDOWN:
-        markdown = _markdown_slots(values)
         for slot in slots:
-            laid_out[slot] = _text_bytes(markdown[slot])
+            laid_out[slot] = _text_bytes(_MARKDOWN_WRITERS[slot](values[slot]))
         return laid_out
     for slot in slots:
         value = values[slot]
@@ -796,13 +802,32 @@ def _is_english(lang: str) -> bool:
     return DEFAULT_LOCALE in _langtags.fallbacks(lang)
 
 
+def _unprinted(value: str) -> str:
+    return ""
+
+
+def _written(value: str) -> str:
+    return value
+
+
+# How the Markdown body writes each per-request value, in the order of _memo.SLOTS: the ID and the
+# time as code, copied exactly; the method as literal text; the path as code; the retry advice as
+# _markdown.retry_advice already wrote it; the query and the text body's support block not at all.
+# The full render and the memo both write through this table, so both escape alike.
+_MARKDOWN_WRITERS: Final[tuple[Callable[[str], str], ...]] = (
+    _markdown.code_span,
+    _markdown.code_span,
+    _markdown.method,
+    _markdown.path,
+    _unprinted,
+    _unprinted,
+    _written,
+)
+
+
 def _markdown_slots(values: tuple[str, ...]) -> tuple[str, ...]:
-    """The per-request values written as Markdown, in the order of _memo.SLOTS; the full render
-    and the memo both take them from here, so both escape alike."""
-    request_id, timestamp, method, path, retry = _markdown.request_values(
-        values[_REQUEST_ID], values[_TIMESTAMP], values[_METHOD], values[_PATH], values[_RETRY]
-    )
-    return (request_id, timestamp, method, path, "", "", retry)
+    """All the per-request values written as Markdown, in the order of _memo.SLOTS."""
+    return tuple(write(value) for write, value in zip(_MARKDOWN_WRITERS, values, strict=True))
 
 
 def _markdown_body(
