@@ -567,6 +567,19 @@ def test_built_in_languages_are_read_when_first_asked_for() -> None:
     assert merged.get(503, "fr").title == default.get(503, "fr").title
 
 
+def test_a_catalogue_with_built_in_languages_layers_like_any_other() -> None:
+    default = Catalogue.default()
+    # Nothing of Japanese here yet: the built-in file stays unread, shared.
+    copied = Catalogue.empty().extend(default)
+    assert copied._files["ja"] is default._files["ja"]
+    assert copied.get(503, "ja") == default.get(503, "ja")
+    # Something of Japanese here: the built-in file goes on top of it, as a later layer does.
+    ours = Catalogue.empty().extend({503: {"title": "ours", "summary": "ours"}}, locale="ja")
+    layered = ours.extend(default)
+    assert "ja" not in layered._files
+    assert layered.get(503, "ja").title == default.get(503, "ja").title
+
+
 def test_a_built_in_file_must_name_its_own_language(tmp_path: Path) -> None:
     from friendly_errors.catalogue import _BuiltInFile
 

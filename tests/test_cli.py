@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from friendly_errors import Catalogue, _text
+from friendly_errors import Catalogue, _wrap
 from friendly_errors.cli import main
 from friendly_errors.maintenance import MaintenanceFile
 
@@ -61,7 +61,7 @@ def test_explain_in_another_language(capsys: pytest.CaptureFixture[str], locale:
         assert labels[key] in out
     for text in (labels["retry_usually"], labels["fault_server"], info.developer_fixes[-1]):
         assert "".join(text.split()) in unwrapped
-    assert all(_text.columns(line) <= 80 or "https://" in line for line in out.splitlines())
+    assert all(_wrap.columns(line) <= 80 or "https://" in line for line in out.splitlines())
 
 
 def test_explain_in_a_language_that_has_no_text_for_the_code(
@@ -169,6 +169,42 @@ def test_list_missing_for_one_language(capsys: pytest.CaptureFixture[str]) -> No
     assert "  [503]     description, causes, visitor_fixes, developer_fixes\n" in out
     assert "  [502]     title, summary, description, " in out
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_list_missing_for_some_codes_keeps_the_labels(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(
+        capsys, "list", "503", "--missing", "--locale", "sv", "--catalogue", str(DATA / "sv.toml")
+    )
+    tables = [line.split("]")[0].strip() + "]" for line in out.splitlines() if "  [" in line]
+    assert tables == ["[labels]", "[503]"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "present", "absent"),
+    [
+        # No entry, no class: a title only, so no summary and no defining document.
+        (["explain", "650"], ["650 Unknown status\n", "Where it failed: At the server."],
+         ["Defined in"]),
+        # Nothing failed: no retry advice at all.
+        (["explain", "290", "--catalogue", "ours.toml"], ["290 Odd\n", "Nothing failed"],
+         ["Trying again", "temporary"]),
+    ],
+    ids=["unknown-code", "not-an-error"],
+)  # fmt: skip
+def test_explain_leaves_out_what_an_entry_does_not_say(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    present: list[str],
+    absent: list[str],
+) -> None:
+    (tmp_path / "ours.toml").write_text('[290]\ntitle = "Odd"\nfault = "none"\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert all(text in out for text in present), out
+    assert not any(text in out for text in absent), out
 
 
 def test_list_missing_for_every_language(capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,6 +43,8 @@ HOSTILE = [
     "# heading",
     "###### six",
     "title #",
+    "#######",
+    "C# and F#",
     "```\ncode\n```",
     "~~~\ncode",
     "    indented code",
@@ -175,6 +177,7 @@ def test_quoted_paragraphs_keep_their_lines(text: str, parser: str) -> None:
         ("   ", "`   `"),
         ("<script>", "`<script>`"),
         ("a\\", "`a\\`"),
+        ("a\r\nb\nc", "`a b c`"),
         ("", ""),
     ],
 )
@@ -182,7 +185,7 @@ def test_code_spans_show_the_value_exactly(value: str, written: str) -> None:
     assert _markdown.code_span(value) == written
     if value:
         (code,) = [t for t in flat(parse(_markdown.code_span(value))) if t.type == "code_inline"]
-        assert code.content == value
+        assert code.content == " ".join(re.split(r"\r\n?|\n", value))
 
 
 @pytest.mark.parametrize("text", ["x", "```\nx\n```", "````", "a\n\n    b\n~~~", "x\r\ny\n\n"])
@@ -294,8 +297,8 @@ def test_anatomy() -> None:
     assert paragraphs[1] == info.summary
     assert paragraphs[3].startswith("Between the gateway and the server.")
     assert paragraphs[4] == (
-        "Your browser (You): Working \u2192 Connected \u2192 Gateway (CDN or proxy): Working "
-        "\u2192 Failed \u2192 Server (Website): Unknown"
+        "Your browser (You): Working -> Connected -> Gateway (CDN or proxy): Working "
+        "-> Failed -> Server (Website): Unknown"
     )
     assert "Message from the application:\n\n> Reports are back at 06:00 UTC.\n" in body
     assert "This should be temporary: try again in about 2 minutes.\n" in body
@@ -392,6 +395,17 @@ def test_the_body_speaks_the_catalogues_language(swedish: Catalogue) -> None:
     assert "\n\nPå servern.\n\n" in body
     # 07:35:25 plus ten minutes, rounded up to the minute.
     assert "försök igen efter 07:46 UTC." in body
+    later = {"accept-language": "sv"}
+    tomorrow = render(Renderer(catalogue=swedish), 503, headers=later, retry_after=86_400)
+    assert "försök igen efter 2026-05-10 07:36 UTC." in tomorrow.body.decode()
+    naive = render(
+        Renderer(catalogue=swedish),
+        503,
+        headers=later,
+        retry_after=60,
+        now=NOW.replace(tzinfo=None),
+    )
+    assert "försök igen efter 07:37 UTC." in naive.body.decode()  # a naive time is UTC
     assert "- Begärans ID: `req-1`" in body
     # A label the translation lacks is the English one.
     assert "- Time (UTC): `2026-05-09T07:35:25Z`" in body

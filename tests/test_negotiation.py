@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 
 import pytest
-from hypothesis import assume, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
@@ -33,7 +32,7 @@ TEXT = FormatChoice(Format.TEXT, "text/plain")
 MARKDOWN = FormatChoice(Format.MARKDOWN, "text/markdown")
 
 # The offers negotiate_format weighs, in its order of preference. Markdown leads, but only a range
-# that names it reaches it (NamedMarkdownAccept below).
+# that names it reaches it (OurAccept below).
 OFFERS = (
     "text/markdown",
     "text/html",
@@ -114,6 +113,9 @@ ACCEPT_CASES = [
     pytest.param("text/markdown", MARKDOWN, id="markdown"),
     pytest.param("Text/MarkDown", MARKDOWN, id="markdown-case-insensitive"),
     pytest.param("text/markdown, text/html", MARKDOWN, id="markdown-agent-names-both"),
+    pytest.param("text/markdown; charset=UTF-8", MARKDOWN, id="markdown-charset"),
+    pytest.param("text/markdown; variant=commonmark", MARKDOWN, id="markdown-our-variant"),
+    pytest.param("text/markdown; variant=GFM, text/plain;q=0.5", TEXT, id="markdown-other-variant"),
     pytest.param("text/markdown, text/html, */*", MARKDOWN, id="markdown-agent-with-wildcard"),
     pytest.param("text/markdown, */*", MARKDOWN, id="markdown-beats-wildcard"),
     pytest.param("text/html, text/markdown", MARKDOWN, id="markdown-named-wins-ties"),
@@ -507,12 +509,13 @@ Q_VALUES = st.one_of(
 
 @st.composite
 def parameters(draw: st.DrawFn) -> str:
-    name = draw(st.sampled_from(["level", "charset", "v", "Level"]))
+    name = draw(st.sampled_from(["level", "charset", "v", "Level", "variant"]))
     # Quoted values stay clear of "/" and ";": Werkzeug counts those inside quotes as
     # extra specificity parts, a quirk not worth copying; "," and " " test quoting.
     value = draw(
         st.one_of(
-            st.sampled_from(["1", "utf-8", "b3"]), st.from_regex(r'"[a-z ,=]*"', fullmatch=True)
+            st.sampled_from(["1", "utf-8", "UTF-8", "b3", "CommonMark", "GFM"]),
+            st.from_regex(r'"[a-z ,=]*"', fullmatch=True),
         )
     )
     return f"{name}={value}"
@@ -551,12 +554,21 @@ def test_best_match_agrees_with_werkzeug(header: str, offers: list[str], count: 
     assert best_match(header, offers) == expected
 
 
-class NamedMarkdownAccept(MIMEAccept):
-    """Werkzeug's matching with the one policy negotiate_format adds: no wildcard reaches Markdown."""
+class OurAccept(MIMEAccept):
+    """Werkzeug's matching with the two policies negotiate_format adds: no wildcard reaches
+    Markdown, and a range may name the parameters our representations carry (charset=utf-8, #11,
+    and Markdown's variant=CommonMark), where Werkzeug matches only a parameterless range."""
 
     def _value_matches(self, value: str, item: str) -> bool:
-        if value == "text/markdown" and "*" in item.split(";", 1)[0]:
-            return False
+        media_type, *parameters = (part.strip() for part in item.split(";"))
+        if "*" in media_type:
+            return value != "text/markdown" and super()._value_matches(value, item)
+        carried = {"charset": "utf-8"}
+        if value == "text/markdown":
+            carried["variant"] = "commonmark"
+        named = dict(p.lower().replace('"', "").partition("=")[::2] for p in parameters)
+        if named and all(carried.get(name) == v for name, v in named.items()):
+            item = media_type
         return super()._value_matches(value, item)
 
 
@@ -565,15 +577,16 @@ class NamedMarkdownAccept(MIMEAccept):
 @example("text/markdown, text/html, */*")
 @example("text/*;q=0.9, text/markdown;q=0.9")
 @example("*/*, text/markdown;q=0")
+@example("text/plain;charset=utf-8, text/html;q=0.9")
+@example("text/markdown;variant=commonmark;q=0.5, text/markdown;variant=GFM, text/html;q=0.4")
 def test_negotiate_format_agrees_with_werkzeug(header: str) -> None:
-    """Werkzeug picks among the offers in our order, Markdown only when named; when it picks none
+    """Werkzeug picks among the offers in our order, with our two policies; when it picks none
     (no range matches, or only "*/*", which states no preference) the answer is the default.
 
-    A range naming charset=utf-8 is where we part ways on purpose (#11): it names what we send, so
-    it matches here, while Werkzeug wants the offer to carry the same parameters; the table above
-    pins that behaviour down instead."""
-    assume(not re.search(r"charset=\"?utf-8", header, re.IGNORECASE))
-    expected = parse_accept_header(header, NamedMarkdownAccept).best_match(OFFERS) or "text/html"
+    A range naming charset=utf-8 is where we part ways with Werkzeug on purpose (#11): it names
+    what we send, so it matches here, while Werkzeug wants the offer to carry the same parameters.
+    OurAccept reads such a range as we do, so those headers are checked too."""
+    expected = parse_accept_header(header, OurAccept).best_match(OFFERS) or "text/html"
     assert negotiate_format(header).media_type == expected
 
 

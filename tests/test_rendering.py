@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markupsafe import escape
 
-from friendly_errors import _text
+from friendly_errors import _wrap
 from friendly_errors.catalogue import Catalogue
 from friendly_errors.negotiation import Format
 from friendly_errors.rendering import BUILTIN_TEMPLATE, RenderedError, Renderer, RequestInfo
@@ -1197,7 +1197,7 @@ def test_cjk_text_fits_in_80_display_columns(lang: str, status: int) -> None:
     assert header(render(r, status, "text/plain", headers={"accept_language": lang}),
                   "Content-Language") == lang  # fmt: skip
     for line in body.splitlines():
-        assert _text.columns(line) <= 80 or URL_LINE.fullmatch(line), line
+        assert _wrap.columns(line) <= 80 or URL_LINE.fullmatch(line), line
 
 
 def test_the_retry_line_names_a_utc_clock_time_in_other_languages(renderer: Renderer) -> None:

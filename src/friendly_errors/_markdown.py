@@ -48,6 +48,8 @@ _INLINE: Final = re.compile(r"[\\`*\[\]|~<]|&(?=#?[0-9A-Za-z]+;)|(?<![^\W_])_|_(
 _BLOCK_START: Final = re.compile(r"#{1,6}(?=[ \t]|$)|[>+=-]|[0-9]{1,9}[.)](?=[ \t]|$)")
 # An ATX heading's closing sequence: a run of "#" at the end, after a space (Section 4.2).
 _CLOSING_HASHES: Final = re.compile(r"(?:(?<=[ \t])|^)#+$")
+# Any character _INLINE may escape: one plain scan tells that most text has none of them.
+_SPECIAL: Final = re.compile(r"[\\`*\[\]|~<&_]")
 _BACKTICK_RUN: Final = re.compile(r"`+")
 # What may not stand in a link destination written as <...> (Section 6.3); the renderer only passes
 # checked URLs, this keeps a slip from becoming markup.
@@ -69,7 +71,11 @@ def _line(text: str) -> str:
     Four leading spaces would make an indented code block, two trailing ones a hard line break, and
     readers differ on what other white space they trim there.
     """
-    text = _INLINE.sub(_escape, text.strip())
+    if text.isalnum():
+        return text  # letters and digits alone ("GET", an ID) can neither open nor start anything
+    text = text.strip()
+    if _SPECIAL.search(text):
+        text = _INLINE.sub(_escape, text)
     start = _BLOCK_START.match(text)
     if start is not None:
         # The marker's last character decides: "\#", "\-", "12\." are all literal.
@@ -80,7 +86,9 @@ def _line(text: str) -> str:
 
 def inline(text: str) -> str:
     """``text`` as literal Markdown on one line: a heading, a list item, a label or a value."""
-    return _line(" ".join(_LINE_BREAKS.split(text)))
+    if "\n" in text or "\r" in text:
+        text = " ".join(_LINE_BREAKS.split(text))
+    return _line(text)
 
 
 def heading(level: int, text: str) -> str:
@@ -128,7 +136,8 @@ def code_span(value: str) -> str:
     """
     if not value:
         return ""
-    value = " ".join(_LINE_BREAKS.split(value))
+    if "\n" in value or "\r" in value:
+        value = " ".join(_LINE_BREAKS.split(value))
     fence = "`"
     if "`" in value:
         fence *= max(len(run) for run in _BACKTICK_RUN.findall(value)) + 1
@@ -174,7 +183,8 @@ class MarkdownParts:
     developers_heading: str
     traceback_heading: str
     tail: str
-    #: The retry advice by label, ``retry_wait`` unformatted (it has placeholders).
+    #: The retry advice by label, written as Markdown; ``retry_wait`` as the label is, with its
+    #: placeholders, to be filled in and written per request.
     retry: Mapping[str, str]
 
 
@@ -291,12 +301,22 @@ def _parts(
         developers_heading=developers[0],
         traceback_heading=heading(3, said["traceback"]),
         tail="\n\n".join(tail),
-        retry=MappingProxyType({key: said[key] for key in said if key.startswith("retry_")}),
+        retry=MappingProxyType(
+            {
+                key: text if key == "retry_wait" else inline(text)
+                for key, text in said.items()
+                if key.startswith("retry_")
+            }
+        ),
     )
 
 
 def _route_line(steps: Iterable[_text.RouteStep], said: Mapping[str, str]) -> str:
-    """The route diagram as one line: each stop and each link with its state, failures in bold."""
+    """The route diagram as one line: each stop and each link with its state, failures in bold.
+
+    The arrows are ASCII, like the text body's diagram: what the body adds to the catalogue's words
+    stays ASCII, so an English body is encoded at ASCII speed.
+    """
     shown = []
     for step in steps:
         state = inline(said[_text.state_key(step.kind, step.state)])
@@ -306,13 +326,14 @@ def _route_line(steps: Iterable[_text.RouteStep], said: Mapping[str, str]) -> st
             shown.append(f"{inline(said[step.key])} ({inline(said[step.key + '_role'])}): {state}")
         else:
             shown.append(state)
-    return " \u2192 ".join(shown)
+    return " -> ".join(shown)
 
 
 def retry_advice(
     parts: MarkdownParts, key: str | None, retry_after: int | None, now: datetime | None
 ) -> str:
-    """The retry advice in the body's language for the label ``key`` (from ``_text.retry_key``).
+    """The retry advice in the body's language for the label ``key`` (from ``_text.retry_key``),
+    written as Markdown.
 
     ``now`` is the time of the request (the current time when None): a translation says when to
     come back (``{time}``) rather than how long to wait (``{duration}``).
@@ -321,7 +342,7 @@ def retry_advice(
         return ""
     if key != "retry_wait" or retry_after is None:
         return parts.retry[key]
-    return _text.fill_wait(parts.retry[key], retry_after, now)
+    return inline(_text.fill_wait(parts.retry[key], retry_after, now))
 
 
 def render(
@@ -335,8 +356,8 @@ def render(
     retry: str,
     traceback: str | None,
 ) -> str:
-    """The whole body. The request's values come already written as Markdown (``request_values``);
-    ``detail`` and ``traceback`` are escaped here."""
+    """The whole body. The request's values come already written as Markdown (by ``code_span``,
+    ``inline``, ``method`` and ``path``); ``detail`` and ``traceback`` are escaped here."""
     sections = [parts.head]
     quoted = quote(detail) if detail else ""
     if quoted:
@@ -367,23 +388,21 @@ def render(
 
 
 def render_entry(parts: MarkdownParts, retry: str) -> str:
-    """The body without a request: the entry alone, as ``friendly-errors explain`` prints it."""
-    sections = [parts.head, parts.spec, parts.can_do, inline(retry), parts.developers]
+    """The body without a request: the entry alone, as ``friendly-errors explain`` prints it.
+    ``retry`` is written as :func:`retry_advice` writes it."""
+    sections = [parts.head, parts.spec, parts.can_do, retry, parts.developers]
     return "\n\n".join(section for section in sections if section) + "\n"
 
 
-def request_values(
-    request_id: str, timestamp: str, method: str, path: str, retry: str
-) -> tuple[str, str, str, str, str]:
-    """A request's own values written as Markdown, in :func:`render`'s order: the ID, the time and
-    the path as code (copied exactly), the method and the retry advice as literal text."""
-    return (
-        code_span(request_id),
-        code_span(timestamp),
-        inline(_text.shorten(method, 20)),
-        code_span(_text.shorten(path)),
-        inline(retry),
-    )
+def method(value: str) -> str:
+    """The request's method as the support list shows it: literal text, cut to 20 characters."""
+    return inline(_text.shorten(value, 20))
+
+
+def path(value: str) -> str:
+    """The request's path as the support list shows it: code, to be copied exactly, cut as on the
+    page."""
+    return code_span(_text.shorten(value))
 
 
 # -- user templates ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from friendly_errors import _text
+from friendly_errors._wrap import Wrapper, columns
 from friendly_errors.catalogue import DEFAULT_LOCALE, Catalogue, CatalogueError, StatusInfo
 
 if TYPE_CHECKING:
@@ -75,14 +76,12 @@ def _load_catalogue(args: argparse.Namespace) -> Catalogue:
 
 def _wrap(text: str, width: int, indent: str = "", first: str | None = None) -> str:
     # URLs and header names must survive wrapping whole, or they cannot be copied.
-    wrapper = _text.Wrapper(
-        width, indent if first is None else first, indent, break_long_words=False
-    )
+    wrapper = Wrapper(width, indent if first is None else first, indent, break_long_words=False)
     return wrapper.fill(text)
 
 
 def _heading(text: str, rule: str) -> list[str]:
-    return [text, rule * min(80, _text.columns(text))]
+    return [text, rule * min(80, columns(text))]
 
 
 def format_entry(info: StatusInfo, labels: Mapping[str, str], width: int = 80) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "LanguageRange",
     "MediaRange",
     "best_match",
+    "content_type",
     "negotiate_format",
     "negotiate_language",
     "parse_accept",
@@ -116,6 +117,19 @@ _OFFERS: Final[tuple[FormatChoice, ...]] = (
 # and "text/*" clients get what they always got; only a client that names Markdown reads it.
 _BY_NAME_ONLY: Final = frozenset({"text/markdown"})
 _OFFERS_BY_MEDIA_TYPE: Final[dict[str, FormatChoice]] = {o.media_type: o for o in _OFFERS}
+# The parameters each representation we send carries (RFC 9110 Section 8.3.2): all are UTF-8, and
+# the Markdown is CommonMark (RFC 7763 Section 2, RFC 7764 Section 3.1). A range may name them.
+_UTF8: Final[Mapping[str, str]] = MappingProxyType({"charset": "utf-8"})
+_OFFERED_PARAMETERS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        offer.media_type: (
+            MappingProxyType({"charset": "utf-8", "variant": "CommonMark"})
+            if offer.format is Format.MARKDOWN
+            else _UTF8
+        )
+        for offer in _OFFERS
+    }
+)
 _CANONICAL_CHOICES: Final[dict[Format, FormatChoice]] = {
     fmt: _OFFERS_BY_MEDIA_TYPE[media_type] for fmt, media_type in _CANONICAL_MEDIA_TYPES.items()
 }
@@ -318,13 +332,16 @@ def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) ->
     """Whether a representation with parameters ``offered`` has every parameter a range names.
 
     RFC 9110 Section 12.5.1: "text/html;level=1" names a narrower type than "text/html". Our
-    representations carry only ``charset=utf-8``, so ``application/json; charset=utf-8``, which
-    several HTTP client libraries send, names exactly the JSON we send (#11); any other parameter
-    (``version=2``, ``charset=iso-8859-1``) names a representation we do not have.
+    representations carry only ``charset=utf-8`` (and Markdown its ``variant``), so
+    ``application/json; charset=utf-8``, which several HTTP client libraries send, names exactly the
+    JSON we send (#11); any other parameter (``version=2``, ``charset=iso-8859-1``) names a
+    representation we do not have.
     """
     for name, value in params:
         ours = offered.get(name)
-        if ours is None or ours != (value.lower() if name == "charset" else value):
+        # Both parameters we send have case-insensitive values: charset (RFC 9110 Section
+        # 8.3.2) and a Markdown variant (RFC 7763 Section 2).
+        if ours is None or ours.lower() != value.lower():
             return False
     return True
 
@@ -332,7 +349,7 @@ def _carries(params: tuple[tuple[str, str], ...], offered: Mapping[str, str]) ->
 def _best_offer(
     ranges: Sequence[MediaRange],
     offers: Sequence[str],
-    offered: Mapping[str, str] | None = None,
+    offered: Mapping[str, Mapping[str, str]] | None = None,
     by_name_only: Collection[str] = (),
 ) -> str | None:
     """Return the offer the client rates highest, or ``None`` if it accepts none.
@@ -350,6 +367,7 @@ def _best_offer(
     for offer in offers:
         offer_type, _, offer_subtype = offer.lower().partition("/")
         named = offer in by_name_only
+        own = None if offered is None else offered.get(offer)
         # (type given, subtype given, number of parameters, q) of the best range so far.
         found: tuple[int, int, int, float] | None = None
         for type_, subtype, params, q in ranges:
@@ -364,7 +382,7 @@ def _best_offer(
                     continue
                 candidate = (1, 0, len(params), q)
             elif subtype == offer_subtype and (
-                not params or (offered is not None and _carries(params, offered))
+                not params or (own is not None and _carries(params, own))
             ):
                 # Without ``offered`` (best_match), a range with parameters names a narrower
                 # type than any parameterless offer, as in Werkzeug.
@@ -379,6 +397,12 @@ def _best_offer(
         if best_key is None or key > best_key:
             best, best_key = offer, key
     return best
+
+
+def content_type(media_type: str) -> str:
+    """The ``Content-Type`` of what we send as ``media_type``, with the parameters it carries."""
+    parameters = _OFFERED_PARAMETERS.get(media_type, _UTF8)
+    return media_type + "".join(f"; {name}={value}" for name, value in parameters.items())
 
 
 def best_match(accept: str | None, offers: Sequence[str]) -> str | None:
@@ -430,10 +454,6 @@ def _format_of_response(content_type: str | None) -> Format | None:
     if media_type.endswith("+xml"):
         return Format.XML
     return None
-
-
-# The parameters every representation we send carries (RFC 9110 Section 8.3.2).
-_OFFERED_PARAMETERS: Final[Mapping[str, str]] = MappingProxyType({"charset": "utf-8"})
 
 
 @functools.cache  # at most one entry per subset of Format

@@ -21,7 +21,7 @@ import os
 import re
 import string
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,7 +35,13 @@ from markupsafe import Markup, escape
 from friendly_errors import _csp, _langtags, _markdown, _memo, _problem, _text
 from friendly_errors._loader import class_key
 from friendly_errors.catalogue import DEFAULT_LOCALE, Catalogue, StatusInfo
-from friendly_errors.negotiation import Format, FormatChoice, negotiate_format, negotiate_language
+from friendly_errors.negotiation import (
+    Format,
+    FormatChoice,
+    content_type,
+    negotiate_format,
+    negotiate_language,
+)
 
 __all__ = ["RenderedError", "Renderer", "RequestInfo"]
 
@@ -92,10 +98,6 @@ _COMMON_HEADERS: Final = (
     ("X-Content-Type-Options", "nosniff"),
 )
 _REFERRER_POLICY: Final = ("Referrer-Policy", "no-referrer")
-_CHARSET: Final = "; charset=utf-8"
-# RFC 7763 Section 2: charset is required for text/markdown, and variant names the syntax the body is
-# written in (RFC 7764 Section 3.1 registers CommonMark).
-_MEDIA_TYPE_PARAMETERS: Final = {"text/markdown": "; charset=utf-8; variant=CommonMark"}
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD"})
 _LANGUAGE_TAG: Final = re.compile(r"[A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 # User templates the renderer may select; anything else in a template directory is only checked when
@@ -361,7 +363,7 @@ class Renderer:
         tail = self._headers.get((choice.media_type, lang))
         if tail is None:
             tail = self._headers[(choice.media_type, lang)] = (
-                ("Content-Type", _content_type(choice.media_type)),
+                ("Content-Type", content_type(choice.media_type)),
                 ("Content-Language", lang),
                 *_COMMON_HEADERS,
             )
@@ -411,13 +413,17 @@ class Renderer:
         # may be shown as a clock time; the memo's key then says only that there is one.
         wait: int | bool | None = retry_after
         if advice is not None:
-            retry, wait = advice, bool(advice)
+            # Written as Markdown here, like _markdown.retry_advice writes an error's advice.
+            retry = advice if markdown is None else _markdown.inline(advice)
+            wait = bool(advice)
         elif markdown is None:
             retry = _text.retry_advice(info, retry_after, language.words, now)
         else:
             key = _text.retry_key(info, retry_after)
             retry = _markdown.retry_advice(markdown, key, retry_after, now)
-        values = _request_values(info, language, request_id, request, now, retry)
+        values = _request_values(
+            info, language, request_id, request, now, retry, support=markdown is None
+        )
         can_retry = (info.retryable or retry_after is not None) and (
             request.method in _SAFE_METHODS
         )
@@ -494,7 +500,7 @@ class Renderer:
         markers = list(self._markers.values)
         if markdown is not None:
             if not marked:
-                markers[_RETRY] = _markdown.inline(values[_RETRY])
+                markers[_RETRY] = values[_RETRY]
             text = _markdown_body(markdown, detail, markers, None)
             return self._markers.cut(text, _text_bytes, None)
         retry_line = markers[_RETRY]
@@ -913,25 +919,30 @@ def _request_values(
     request: RequestInfo,
     now: datetime | None,
     retry: str,
+    *,
+    support: bool,
 ) -> tuple[str, ...]:
     """A request's own values as a page shows them, in the order of _memo.SLOTS.
 
     ``request`` is already printable (_shown), and a HEAD request shows as the GET it mirrors.
-    ``retry`` is the retry advice, which depends on the wait the response announces.
+    ``retry`` is the retry advice, which depends on the wait the response announces. The support
+    block's text is left empty when not ``support``: the built-in Markdown lays out its own.
     """
     rid = _text.printable(_text.shorten(request_id), multiline=False)
     timestamp = _utc_now() if now is None else _timestamp(now)
     method = "GET" if request.method == "HEAD" else request.method
-    support = _text.support_text(
-        language.support_prefixes,
-        info.code,
-        info.title,
-        rid,
-        timestamp,
-        _text.shorten(method, 20),
-        _text.shorten(request.path),
-    )
-    return (rid, timestamp, method, request.path, request.query, support, retry)
+    support_text = ""
+    if support:
+        support_text = _text.support_text(
+            language.support_prefixes,
+            info.code,
+            info.title,
+            rid,
+            timestamp,
+            _text.shorten(method, 20),
+            _text.shorten(request.path),
+        )
+    return (rid, timestamp, method, request.path, request.query, support_text, retry)
 
 
 def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], fmt: Format) -> list[bytes]:
@@ -940,9 +951,8 @@ def _slot_bytes(values: tuple[str, ...], slots: Sequence[int], fmt: Format) -> l
     page does not print is not prepared."""
     laid_out = [b""] * len(values)
     if fmt is Format.MARKDOWN:
-        markdown = _markdown_slots(values)
         for slot in slots:
-            laid_out[slot] = _text_bytes(markdown[slot])
+            laid_out[slot] = _text_bytes(_MARKDOWN_WRITERS[slot](values[slot]))
         return laid_out
     for slot in slots:
         value = values[slot]
@@ -1012,13 +1022,32 @@ def _is_english(lang: str) -> bool:
     return DEFAULT_LOCALE in _langtags.fallbacks(lang)
 
 
+def _unprinted(value: str) -> str:
+    return ""
+
+
+def _written(value: str) -> str:
+    return value
+
+
+# How the Markdown body writes each per-request value, in the order of _memo.SLOTS: the ID and the
+# time as code, copied exactly; the method as literal text; the path as code; the retry advice as
+# _markdown.retry_advice already wrote it; the query and the text body's support block not at all.
+# The full render and the memo both write through this table, so both escape alike.
+_MARKDOWN_WRITERS: Final[tuple[Callable[[str], str], ...]] = (
+    _markdown.code_span,
+    _markdown.code_span,
+    _markdown.method,
+    _markdown.path,
+    _unprinted,
+    _unprinted,
+    _written,
+)
+
+
 def _markdown_slots(values: tuple[str, ...]) -> tuple[str, ...]:
-    """The per-request values written as Markdown, in the order of _memo.SLOTS; the full render
-    and the memo both take them from here, so both escape alike."""
-    request_id, timestamp, method, path, retry = _markdown.request_values(
-        values[_REQUEST_ID], values[_TIMESTAMP], values[_METHOD], values[_PATH], values[_RETRY]
-    )
-    return (request_id, timestamp, method, path, "", "", retry)
+    """All the per-request values written as Markdown, in the order of _memo.SLOTS."""
+    return tuple(write(value) for write, value in zip(_MARKDOWN_WRITERS, values, strict=True))
 
 
 def _markdown_body(
@@ -1039,10 +1068,6 @@ def _markdown_body(
         retry=values[_RETRY],
         traceback=traceback,
     )
-
-
-def _content_type(media_type: str) -> str:
-    return media_type + _MEDIA_TYPE_PARAMETERS.get(media_type, _CHARSET)
 
 
 def _fallback_response(
@@ -1082,7 +1107,7 @@ def _fallback_response(
         )
     data = body.encode("utf-8")
     headers = [
-        ("Content-Type", _content_type(choice.media_type)),
+        ("Content-Type", content_type(choice.media_type)),
         ("Content-Length", str(len(data))),
         ("Content-Language", words.lang),
         *_COMMON_HEADERS,
