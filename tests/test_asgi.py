@@ -1574,10 +1574,10 @@ async def litestar_busy() -> LitestarResponse[str]:
 
 async def test_litestar_builds_the_middleware_by_keyword() -> None:
     """Litestar constructs middleware as cls(app=app, **kwargs) (#11)."""
-    # Litestar types ASGI apps with its own TypedDicts, which no framework-neutral ASGI type
-    # satisfies; at run time any ASGI 3 middleware is fine.
-    ours: Any = FriendlyErrorsMiddleware
-    for middleware in (DefineMiddleware(ours, site_name="Lite"), ours):
+    for middleware in (
+        DefineMiddleware(FriendlyErrorsMiddleware, site_name="Lite"),
+        FriendlyErrorsMiddleware,
+    ):
         app = Litestar(route_handlers=[litestar_busy], middleware=[middleware])
         response = await get(app, "/", HTML)  # type: ignore[arg-type]  # Litestar's own types
         assert response.status_code == 503

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any, Final, Literal, TypedDict
 
-from friendly_errors._types import ASGIApp, Message, Receive, Scope, Send
+from friendly_errors._types import AnyReceive, AnyScope, ASGIApp, Message, Receive, Scope, Send
 from friendly_errors.core import ANSWERED_KEY, DetailCollector, ErrorHandler
 from friendly_errors.maintenance import (
     WEBSOCKET_REASON,
@@ -76,7 +76,7 @@ class FriendlyErrorsMiddleware:
         # The one thing every request reads when maintenance is configured (#13).
         self._switch = None if self.maintenance is None else self.maintenance.switch
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AnyScope, receive: AnyReceive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "websocket" and self._switch is not None:
                 state = self._switch.state

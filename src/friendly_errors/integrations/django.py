@@ -47,5 +47,4 @@ def get_asgi_application(**options: Any) -> FriendlyErrorsMiddleware:
         from django.core.asgi import get_asgi_application as django_application
     except ImportError as exc:
         raise ImportError(_MISSING) from exc
-    # Django types the scope as a dict and the messages as Mappings; ours are MutableMappings.
-    return FriendlyErrorsMiddleware(django_application(), **options)  # type: ignore[arg-type]
+    return FriendlyErrorsMiddleware(django_application(), **options)

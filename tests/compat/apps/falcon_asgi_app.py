@@ -58,4 +58,4 @@ falcon_app.add_route("/stream", Stream())
 falcon_app.add_route("/echo", Echo())
 
 # Falcon's own middleware are resource hooks, not ASGI middleware: ours wraps the whole app.
-app = FriendlyErrorsMiddleware(falcon_app, site_name="Example Shop")  # type: ignore[arg-type]
+app = FriendlyErrorsMiddleware(falcon_app, site_name="Example Shop")

@@ -64,4 +64,4 @@ litestar_app = Litestar(
 )
 # Outside Litestar, ours also sees the 404s and 405s of its router; its CORS and compression
 # run inside ours. litestar_middleware_app puts ours in the middleware list instead.
-app = FriendlyErrorsMiddleware(litestar_app, site_name="Example Shop")  # type: ignore[arg-type]
+app = FriendlyErrorsMiddleware(litestar_app, site_name="Example Shop")

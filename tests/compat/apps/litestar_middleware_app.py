@@ -13,7 +13,7 @@ from friendly_errors import FriendlyErrorsMiddleware
 # CORS runs outside the middleware list, so it decorates our pages; compression runs inside it.
 app = Litestar(
     route_handlers=route_handlers,
-    middleware=[DefineMiddleware(FriendlyErrorsMiddleware, site_name="Example Shop")],  # type: ignore[arg-type]
+    middleware=[DefineMiddleware(FriendlyErrorsMiddleware, site_name="Example Shop")],
     cors_config=CORSConfig(allow_origins=["https://app.example"]),
     compression_config=CompressionConfig(backend="gzip"),
 )

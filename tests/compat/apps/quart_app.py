@@ -45,4 +45,4 @@ async def echo() -> None:
 
 
 # Quart's documented place for ASGI middleware, as app.wsgi_app is Flask's.
-app.asgi_app = FriendlyErrorsMiddleware(app.asgi_app, site_name="Example Shop")  # type: ignore[arg-type,assignment,method-assign]
+app.asgi_app = FriendlyErrorsMiddleware(app.asgi_app, site_name="Example Shop")  # type: ignore[method-assign]
