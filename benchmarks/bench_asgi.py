@@ -105,6 +105,47 @@ class NoOpMiddleware:
         await self.app(scope, receive, wrapped)
 
 
+class _FloorResponder:
+    """The least a responder object can be: what it wraps and a flag, nothing for the slow path."""
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self.server_receive = receive
+        self.server_send = send
+        self.passing = False
+
+    def receive(self) -> Awaitable[Message]:
+        # Ours watches receive for a client that hangs up; here only the call is paid for.
+        return self.server_receive()
+
+    def send(self, message: Message) -> Awaitable[None]:
+        if self.passing:
+            return self.server_send(message)
+        if message["type"] == "http.response.start" and message["status"] not in _INTERCEPTED:
+            self.passing = True
+            return self.server_send(message)
+        raise NotImplementedError("the floor only passes responses through")
+
+
+_INTERCEPTED = frozenset(range(500, 600))
+
+
+class ResponderFloor:
+    """A floor for the pass-through: one responder object per request, with an ``__init__``, as #10
+    asks of ours, handing the app its ``receive`` and ``send`` as ours does, and the one status
+    check. Not a usable middleware: it cannot replace anything, nor see an exception or a client
+    that hangs up; it shows what that structure costs at the least."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        responder = _FloorResponder(receive, send)
+        await self.app(scope, responder.receive, responder.send)
+
+
 class LeastErrorMiddleware:
     """A floor for the error path: the least any middleware does to send our response to the 503.
 
@@ -158,6 +199,7 @@ class LeastErrorMiddleware:
 
 noop = NoOpMiddleware(bare)
 starlette_errors = ServerErrorMiddleware(bare)
+responder_floor = ResponderFloor(bare)
 ours = FriendlyErrorsMiddleware(bare)
 # A maintenance file that is never created: what the option costs a site that is up (#13).
 _MAINTENANCE_DIR = tempfile.mkdtemp(prefix="friendly-errors-bench-")
@@ -312,10 +354,12 @@ def problem_baseline() -> dict[str, Any]:
 
 # -- in process ----------------------------------------------------------------------------------
 
+RESPONDER_FLOOR = "floor: one responder object, status check"
 PASS_THROUGH = {
     "bare app": same_scope(bare, scope_for("/")),
     "no-op send wrapper": same_scope(noop, scope_for("/")),
     "Starlette ServerErrorMiddleware": same_scope(starlette_errors, scope_for("/")),
+    RESPONDER_FLOOR: same_scope(responder_floor, scope_for("/")),
     "FriendlyErrorsMiddleware": same_scope(ours, scope_for("/")),
     "ours, maintenance_file set (absent)": same_scope(ours_maintenance, scope_for("/")),
 }
@@ -333,6 +377,15 @@ MAINTENANCE_COST = (
     "ours, maintenance_file set (absent)",
     "FriendlyErrorsMiddleware",
 )
+
+#: How far the structure #10 asks for sits from each target's baseline, and ours from it.
+PASS_THROUGH_FLOORS = (
+    ("floor: one responder object / the no-op wrapper", RESPONDER_FLOOR, "no-op send wrapper"),
+    ("floor: one responder object / ServerErrorMiddleware", RESPONDER_FLOOR,
+     "Starlette ServerErrorMiddleware"),
+    ("200 through ours / floor: one responder object", "FriendlyErrorsMiddleware",
+     RESPONDER_FLOOR),
+)  # fmt: skip
 
 LEAST_HTML = "floor: the same HTML response spliced"
 LEAST_JSON = "floor: the same problem+json spliced"
@@ -392,6 +445,8 @@ def in_process(rounds: int, scale: float) -> bool:
     passing = [target.line(samples) for target in PASS_THROUGH_TARGETS]
     label, contender, baseline = MAINTENANCE_COST
     passing.append(f"  {label:<58}{ratio(samples, contender, baseline):>8.3f}x")
+    for label, contender, baseline in PASS_THROUGH_FLOORS:
+        passing.append(f"  {label:<58}{ratio(samples, contender, baseline):>8.3f}x")
     met = all(target.check(samples)[1] for target in PASS_THROUGH_TARGETS)
     samples = interleave(error_path(), rounds, int(1_000 * scale))
     print("\nThe error path, a 503 replaced by the built-in page (a browser's Accept)")
