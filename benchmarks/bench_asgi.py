@@ -34,11 +34,11 @@ import html
 import itertools
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -149,13 +149,13 @@ class ResponderFloor:
 class LeastErrorMiddleware:
     """A floor for the error path: the least any middleware does to send our response to the 503.
 
-    It holds the app's 503, reads the app's JSON body for its detail, makes a request ID with
-    ``uuid4().hex`` and sends our response with that ID and that detail in it, spliced into our
-    page (or problem document) cut in advance where the two go; or, given ``document``, by copying
-    our problem document and dumping it, as a design that builds the document per request must. No
-    negotiation, no header rules, no time, no path; not a usable middleware, only the cost no such
-    design avoids. ``tests/test_benchmarks.py`` checks it sends what FriendlyErrorsMiddleware sends,
-    the ID aside.
+    It holds the app's 503, reads the app's JSON body for its detail, makes a request ID as ours
+    does (``secrets.token_hex(16)``) and sends our response with that ID and that detail in it,
+    spliced into our page (or problem document) cut in advance where the two go; or, given
+    ``document``, by copying our problem document and dumping it, as a design that builds the
+    document per request must. No negotiation, no header rules, no time, no path; not a usable
+    middleware, only the cost no such design avoids. ``tests/test_benchmarks.py`` checks it sends
+    what FriendlyErrorsMiddleware sends, the ID aside.
     """
 
     def __init__(
@@ -183,7 +183,7 @@ class LeastErrorMiddleware:
 
         await self.app(scope, receive, watch)
         detail = json.loads(b"".join(held))["detail"]
-        request_id = uuid.uuid4().hex
+        request_id = secrets.token_hex(16)
         if self.document is not None:
             document = self.document.copy()
             document["detail"] = detail
