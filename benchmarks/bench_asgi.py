@@ -49,6 +49,7 @@ from _timing import Measure, Target, interleave, print_times, ratio
 from starlette.middleware.errors import ServerErrorMiddleware
 
 from friendly_errors import _problem
+from friendly_errors._memo import PageMemo
 from friendly_errors.asgi import FriendlyErrorsMiddleware
 from friendly_errors.negotiation import Format
 
@@ -335,19 +336,22 @@ def template_baseline() -> tuple[Any, dict[str, Any]]:
 
 
 def problem_baseline() -> dict[str, Any]:
-    """The problem document our problem+json answer to the 503 is made from."""
+    """The problem document our problem+json answer to the 503 is made from, taken from a twin
+    whose memo is off, so that it builds the document."""
     seen: list[dict[str, Any]] = []
-    to_json = _problem.to_json
+    json_text = _problem.json_text
 
-    def spy(problem: Mapping[str, Any]) -> bytes:
+    def spy(problem: Mapping[str, Any]) -> str:
         seen.append(dict(problem))
-        return to_json(problem)
+        return json_text(problem)
 
-    _problem.to_json = spy
+    twin = FriendlyErrorsMiddleware(bare)
+    twin.handler.renderer.memo = PageMemo(max_entries=0)
+    _problem.json_text = spy
     try:
-        sent(ours, scope_for("/503", "application/json"))
+        sent(twin, scope_for("/503", "application/json"))
     finally:
-        _problem.to_json = to_json
+        _problem.json_text = json_text
     (problem,) = seen
     return problem
 
