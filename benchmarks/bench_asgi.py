@@ -34,11 +34,11 @@ import html
 import itertools
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from _timing import Measure, Target, interleave, print_times, ratio
 from starlette.middleware.errors import ServerErrorMiddleware
 
 from friendly_errors import _problem
+from friendly_errors._memo import PageMemo
 from friendly_errors.asgi import FriendlyErrorsMiddleware
 from friendly_errors.negotiation import Format
 
@@ -105,16 +106,57 @@ class NoOpMiddleware:
         await self.app(scope, receive, wrapped)
 
 
+class _FloorResponder:
+    """The least a responder object can be: what it wraps and a flag, nothing for the slow path."""
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self.server_receive = receive
+        self.server_send = send
+        self.passing = False
+
+    def receive(self) -> Awaitable[Message]:
+        # Ours watches receive for a client that hangs up; here only the call is paid for.
+        return self.server_receive()
+
+    def send(self, message: Message) -> Awaitable[None]:
+        if self.passing:
+            return self.server_send(message)
+        if message["type"] == "http.response.start" and message["status"] not in _INTERCEPTED:
+            self.passing = True
+            return self.server_send(message)
+        raise NotImplementedError("the floor only passes responses through")
+
+
+_INTERCEPTED = frozenset(range(500, 600))
+
+
+class ResponderFloor:
+    """A floor for the pass-through: one responder object per request, with an ``__init__``, as #10
+    asks of ours, handing the app its ``receive`` and ``send`` as ours does, and the one status
+    check. Not a usable middleware: it cannot replace anything, nor see an exception or a client
+    that hangs up; it shows what that structure costs at the least."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        responder = _FloorResponder(receive, send)
+        await self.app(scope, responder.receive, responder.send)
+
+
 class LeastErrorMiddleware:
     """A floor for the error path: the least any middleware does to send our response to the 503.
 
-    It holds the app's 503, reads the app's JSON body for its detail, makes a request ID with
-    ``uuid4().hex`` and sends our response with that ID and that detail in it, spliced into our
-    page (or problem document) cut in advance where the two go; or, given ``document``, by copying
-    our problem document and dumping it, as a design that builds the document per request must. No
-    negotiation, no header rules, no time, no path; not a usable middleware, only the cost no such
-    design avoids. ``tests/test_benchmarks.py`` checks it sends what FriendlyErrorsMiddleware sends,
-    the ID aside.
+    It holds the app's 503, reads the app's JSON body for its detail, makes a request ID as ours
+    does (``secrets.token_hex(16)``) and sends our response with that ID and that detail in it,
+    spliced into our page (or problem document) cut in advance where the two go; or, given
+    ``document``, by copying our problem document and dumping it, as a design that builds the
+    document per request must. No negotiation, no header rules, no time, no path; not a usable
+    middleware, only the cost no such design avoids. ``tests/test_benchmarks.py`` checks it sends
+    what FriendlyErrorsMiddleware sends, the ID aside.
     """
 
     def __init__(
@@ -142,7 +184,7 @@ class LeastErrorMiddleware:
 
         await self.app(scope, receive, watch)
         detail = json.loads(b"".join(held))["detail"]
-        request_id = uuid.uuid4().hex
+        request_id = secrets.token_hex(16)
         if self.document is not None:
             document = self.document.copy()
             document["detail"] = detail
@@ -158,6 +200,7 @@ class LeastErrorMiddleware:
 
 noop = NoOpMiddleware(bare)
 starlette_errors = ServerErrorMiddleware(bare)
+responder_floor = ResponderFloor(bare)
 ours = FriendlyErrorsMiddleware(bare)
 # A maintenance file that is never created: what the option costs a site that is up (#13).
 _MAINTENANCE_DIR = tempfile.mkdtemp(prefix="friendly-errors-bench-")
@@ -293,29 +336,34 @@ def template_baseline() -> tuple[Any, dict[str, Any]]:
 
 
 def problem_baseline() -> dict[str, Any]:
-    """The problem document our problem+json answer to the 503 is made from."""
+    """The problem document our problem+json answer to the 503 is made from, taken from a twin
+    whose memo is off, so that it builds the document."""
     seen: list[dict[str, Any]] = []
-    to_json = _problem.to_json
+    json_text = _problem.json_text
 
-    def spy(problem: Mapping[str, Any]) -> bytes:
+    def spy(problem: Mapping[str, Any]) -> str:
         seen.append(dict(problem))
-        return to_json(problem)
+        return json_text(problem)
 
-    _problem.to_json = spy
+    twin = FriendlyErrorsMiddleware(bare)
+    twin.handler.renderer.memo = PageMemo(max_entries=0)
+    _problem.json_text = spy
     try:
-        sent(ours, scope_for("/503", "application/json"))
+        sent(twin, scope_for("/503", "application/json"))
     finally:
-        _problem.to_json = to_json
+        _problem.json_text = json_text
     (problem,) = seen
     return problem
 
 
 # -- in process ----------------------------------------------------------------------------------
 
+RESPONDER_FLOOR = "floor: one responder object, status check"
 PASS_THROUGH = {
     "bare app": same_scope(bare, scope_for("/")),
     "no-op send wrapper": same_scope(noop, scope_for("/")),
     "Starlette ServerErrorMiddleware": same_scope(starlette_errors, scope_for("/")),
+    RESPONDER_FLOOR: same_scope(responder_floor, scope_for("/")),
     "FriendlyErrorsMiddleware": same_scope(ours, scope_for("/")),
     "ours, maintenance_file set (absent)": same_scope(ours_maintenance, scope_for("/")),
 }
@@ -333,6 +381,15 @@ MAINTENANCE_COST = (
     "ours, maintenance_file set (absent)",
     "FriendlyErrorsMiddleware",
 )
+
+#: How far the structure #10 asks for sits from each target's baseline, and ours from it.
+PASS_THROUGH_FLOORS = (
+    ("floor: one responder object / the no-op wrapper", RESPONDER_FLOOR, "no-op send wrapper"),
+    ("floor: one responder object / ServerErrorMiddleware", RESPONDER_FLOOR,
+     "Starlette ServerErrorMiddleware"),
+    ("200 through ours / floor: one responder object", "FriendlyErrorsMiddleware",
+     RESPONDER_FLOOR),
+)  # fmt: skip
 
 LEAST_HTML = "floor: the same HTML response spliced"
 LEAST_JSON = "floor: the same problem+json spliced"
@@ -392,6 +449,8 @@ def in_process(rounds: int, scale: float) -> bool:
     passing = [target.line(samples) for target in PASS_THROUGH_TARGETS]
     label, contender, baseline = MAINTENANCE_COST
     passing.append(f"  {label:<58}{ratio(samples, contender, baseline):>8.3f}x")
+    for label, contender, baseline in PASS_THROUGH_FLOORS:
+        passing.append(f"  {label:<58}{ratio(samples, contender, baseline):>8.3f}x")
     met = all(target.check(samples)[1] for target in PASS_THROUGH_TARGETS)
     samples = interleave(error_path(), rounds, int(1_000 * scale))
     print("\nThe error path, a 503 replaced by the built-in page (a browser's Accept)")

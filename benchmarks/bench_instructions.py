@@ -22,8 +22,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 CONTENDERS = {
-    "asgi": ["bare", "noop", "ours", "ours_maintenance"],
-    "wsgi": ["bare", "noop", "ours", "ours_maintenance"],
+    "asgi": ["bare", "noop", "starlette_errors", "responder_floor", "ours", "ours_maintenance"],
+    "wsgi": ["bare", "noop", "check_only", "exchange_floor", "ours", "ours_maintenance"],
 }
 _COLLECTED = re.compile(r"Collected : (\d+)")
 

@@ -95,7 +95,43 @@ class StatusCheckOnly:
         return self.app(environ, watched)
 
 
+class _FloorExchange:
+    """The least an exchange object can be: the start_response it wraps and a flag."""
+
+    def __init__(self, start_response: StartResponse) -> None:
+        self.server_start_response = start_response
+        self.passed = False
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        if status[:4] in _PASSING and exc_info is None:
+            self.passed = True
+            return self.server_start_response(status, headers)
+        raise NotImplementedError(status)  # pragma: no cover - the benchmark sends a 200
+
+
+_PASSING = frozenset(f"{code} " for code in range(100, 500))
+
+
+class ExchangeFloor:
+    """A floor: one exchange object per request, with an ``__init__``, as #10 asks of ours, and a
+    check of the status code. Not a usable middleware: it cannot replace anything, nor tell a late
+    ``start_response`` from an early one; it shows what that structure costs at the least."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        exchange = _FloorExchange(start_response)
+        body = self.app(environ, exchange.start_response)
+        if exchange.passed:
+            return body
+        raise NotImplementedError("a late start_response")  # pragma: no cover
+
+
 noop = NoOpMiddleware(bare)
+exchange_floor = ExchangeFloor(bare)
 check_only = StatusCheckOnly(bare)
 ours = FriendlyErrorsWSGIMiddleware(bare)
 # A maintenance file that is never created: what the option costs a site that is up (#13).
@@ -149,6 +185,7 @@ TARGET = Target(
     "no-op start_response wrapper",
     1.5,
 )
+EXCHANGE_FLOOR = "floor: one exchange object, status check"
 MAINTENANCE = "ours, maintenance_file set (absent)"
 MAINTENANCE_TARGET = Target(
     "200, maintenance_file set / through the no-op wrapper",
@@ -165,6 +202,7 @@ def in_process(rounds: int, scale: float) -> bool:
         "bare app": served(bare, request),
         "no-op start_response wrapper": served(noop, request),
         "floor: status check only, no state": served(check_only, request),
+        EXCHANGE_FLOOR: served(exchange_floor, request),
         "FriendlyErrorsWSGIMiddleware": served(ours, request),
         MAINTENANCE: served(ours_maintenance, request),
     }
@@ -178,6 +216,10 @@ def in_process(rounds: int, scale: float) -> bool:
     print(f"  {'200, maintenance_file set / ours without it':<58}{added:>8.3f}x")
     floor = ratio(samples, "floor: status check only, no state", TARGET.baseline)
     print(f"  {'floor: status check only / the no-op wrapper':<58}{floor:>8.3f}x")
+    floor = ratio(samples, EXCHANGE_FLOOR, TARGET.baseline)
+    print(f"  {'floor: one exchange object / the no-op wrapper':<58}{floor:>8.3f}x")
+    above = ratio(samples, TARGET.contender, EXCHANGE_FLOOR)
+    print(f"  {'200 through ours / floor: one exchange object':<58}{above:>8.3f}x")
     return TARGET.check(samples)[1] and MAINTENANCE_TARGET.check(samples)[1]
 
 

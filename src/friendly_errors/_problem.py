@@ -121,16 +121,36 @@ def maintenance_problem(
 
 
 def to_json(problem: Mapping[str, Any]) -> bytes:
-    text = _ENCODER.encode(problem)
+    return utf8(json_text(problem))[1]
+
+
+def json_text(problem: Mapping[str, Any]) -> str:
+    """The document as text; ``<``, ``>`` and ``&`` escaped, so a browser that sniffs it as HTML
+    finds no markup."""
+    return _html_safe(_ENCODER.encode(problem))
+
+
+def json_string(value: str) -> str:
+    """A string as :func:`json_text` writes it inside a document, between its quotes: a value cut
+    out of a document (the memo's request ID) is written back exactly as in a whole one."""
+    return _html_safe(_ENCODER.encode(value)[1:-1])
+
+
+def _html_safe(text: str) -> str:
     for char, escape in _JSON_HTML_ESCAPES:
         if char in text:
             text = text.replace(char, escape)
-    return utf8(text)[1]
+    return text
 
 
 # XML 1.0 Section 2.2: characters outside Char cannot appear in a document, not even escaped.
 _XML_INVALID: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_NAMESPACE: Final = "urn:ietf:rfc:7807"
+
+
+def xml_string(value: str) -> str:
+    """A string as :func:`to_xml` writes it as an element's text."""
+    return _xml_text(value)
 
 
 def _xml_text(value: str) -> str:
@@ -167,8 +187,13 @@ def to_xml(problem: Mapping[str, Any]) -> bytes:
     Member names are fixed identifiers from :func:`base_problem`, so they are valid element names;
     only values come from outside, and those are escaped with invalid characters replaced.
     """
+    return xml_text(problem).encode("utf-8")
+
+
+def xml_text(problem: Mapping[str, Any]) -> str:
+    """The document of :func:`to_xml` as text."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n', f'<problem xmlns="{_XML_NAMESPACE}">']
     for name, value in problem.items():
         _xml_value(name, value, out)
     out.append("</problem>\n")
-    return "".join(out).encode("utf-8")
+    return "".join(out)

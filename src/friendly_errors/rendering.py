@@ -255,10 +255,9 @@ class Renderer:
             fmt = choice.format
             csp: str | None = None
             if fmt is Format.JSON or fmt is Format.XML:
-                problem = self._problem(status, lang, request, request_id, detail, retry_after)
-                if traceback is not None:
-                    problem["traceback"] = traceback
-                body = _problem.to_json(problem) if fmt is Format.JSON else _problem.to_xml(problem)
+                body = self._problem_body(
+                    status, lang, fmt, request, request_id, detail, traceback, retry_after
+                )
             else:
                 body, csp = self._page(
                     status,
@@ -730,6 +729,52 @@ class Renderer:
         return template.render(values)
 
     # -- JSON and XML ---------------------------------------------------------------------------
+
+    def _problem_body(
+        self,
+        status: int,
+        lang: str,
+        fmt: Format,
+        request: RequestInfo,
+        request_id: str,
+        detail: str | None,
+        traceback: str | None,
+        retry_after: int | None,
+    ) -> bytes:
+        """The problem document in JSON or XML.
+
+        Kept in the memo like the built-in page, cut where the request ID goes, when the request ID
+        is the one value of the request's own in it: not with an ``instance`` (made from the
+        request by the app's template) nor a traceback, nor a long detail.
+        """
+        write = _problem.json_text if fmt is Format.JSON else _problem.xml_text
+        if (
+            self._problem_instance is None
+            and traceback is None
+            and self.memo.max_entries > 0
+            and (detail is None or len(detail) <= _MEMO_DETAIL)
+        ):
+            key = (status, lang, fmt, detail, retry_after)
+            cut = self.memo.get(key)
+            if cut is None:
+                marker = self._markers.values[_REQUEST_ID]
+                text = write(self._problem(status, lang, request, marker, detail, retry_after))
+                cut = self._markers.cut(text, _text_bytes, None)
+                if cut is not None:
+                    self.memo.put(key, cut)
+            if cut is not None:
+                value = (
+                    _problem.json_string(request_id)
+                    if fmt is Format.JSON
+                    else _problem.xml_string(request_id)
+                )
+                values = [b""] * len(_memo.SLOTS)
+                values[_REQUEST_ID] = _text_bytes(value)
+                return cut.join(values)
+        problem = self._problem(status, lang, request, request_id, detail, retry_after)
+        if traceback is not None:
+            problem["traceback"] = traceback
+        return _text_bytes(write(problem))
 
     def _problem(
         self,

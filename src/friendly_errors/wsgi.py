@@ -2,8 +2,8 @@
 
 Nothing here decides what an error page says or which headers survive; :mod:`friendly_errors.core`
 does. This module only watches ``start_response``, holds back a status that will be replaced, drains
-the body being replaced and hands the server a page instead. A response that is not replaced costs a
-closure and a set lookup: its iterable goes back to the server untouched whenever the app has started
+the body being replaced and hands the server a page instead. A response that is not replaced costs one
+object and a set lookup: its iterable goes back to the server untouched whenever the app has started
 it before returning, so ``wsgi.file_wrapper`` and its ``sendfile`` keep working.
 """
 
@@ -68,6 +68,11 @@ class FriendlyErrorsWSGIMiddleware:
         self.app = app
         self.handler = ErrorHandler(**options)
         self.propagate_exceptions = propagate_exceptions
+        # The start of every status line that passes ("200 "), so the one decision a normal
+        # response pays for is a set lookup; anything else, odd lines included, takes the slow path.
+        self.passing: frozenset[str] = frozenset(
+            f"{code} " for code in range(100, 1000) if not self.handler.intercepts(code)
+        )
         self.maintenance: Maintenance | None = self.handler.maintenance
         # The one thing every request reads when maintenance is configured (#13).
         self._switch = None if self.maintenance is None else self.maintenance.switch
@@ -80,7 +85,7 @@ class FriendlyErrorsWSGIMiddleware:
                 answered = self._closed(state, environ, start_response)
                 if answered is not None:
                     return answered
-        exchange = _Exchange(self.handler, environ, start_response)
+        exchange = _Exchange(self, environ, start_response)
         try:
             body = self.app(environ, exchange.start_response)
         except Exception as exc:
@@ -145,28 +150,29 @@ class _Exchange:
     _closed = False
 
     def __init__(
-        self, handler: ErrorHandler, environ: WSGIEnvironment, server_start_response: StartResponse
+        self,
+        middleware: FriendlyErrorsWSGIMiddleware,
+        environ: WSGIEnvironment,
+        server_start_response: StartResponse,
     ) -> None:
-        self.handler = handler
+        self.middleware = middleware
         self.environ = environ
         self.server_start_response = server_start_response
         self.state = _WAITING
+
+    @property
+    def handler(self) -> ErrorHandler:
+        return self.middleware.handler
 
     # -- what the app calls ---------------------------------------------------------------------
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
     ) -> _Write:
-        if self.state is _WAITING and exc_info is None:
-            code = status[:3]
-            if (
-                code.isdigit()
-                and status[3:4] in (" ", "")
-                and int(code) not in self.handler.intercept
-            ):
-                # The one decision a normal response pays for.
-                self.state = _PASSED
-                return self.server_start_response(status, headers)
+        if status[:4] in self.middleware.passing and exc_info is None and self.state is _WAITING:
+            # The one decision a normal response pays for.
+            self.state = _PASSED
+            return self.server_start_response(status, headers)
         return self._start(status, headers, exc_info)
 
     def _start(
