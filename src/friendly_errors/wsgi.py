@@ -23,9 +23,14 @@ from friendly_errors.rendering import RenderedError, RequestInfo
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 __all__ = ["FriendlyErrorsWSGIMiddleware"]
+
+# The app to wrap, typed loosely where frameworks differ: Falcon declares the ``start_response`` its
+# app takes more narrowly than typeshed's StartResponse, so a strict type checker would reject it.
+# Any WSGI app is taken, as the ASGI middleware takes any ASGI app (_types.ASGIApp).
+_AnyWSGIApp = Callable[["WSGIEnvironment", Any], Iterable[bytes]]
 
 logger = logging.getLogger("friendly_errors")
 
@@ -55,7 +60,7 @@ class FriendlyErrorsWSGIMiddleware:
 
     def __init__(
         self,
-        app: WSGIApplication,
+        app: _AnyWSGIApp,
         *,
         propagate_exceptions: bool | Callable[[], bool] = False,
         **options: Any,

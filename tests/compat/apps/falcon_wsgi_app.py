@@ -49,4 +49,4 @@ falcon_app.add_route("/boom", Boom())
 falcon_app.add_route("/stream", Stream())
 
 # Falcon's own middleware are resource hooks, not WSGI middleware: ours wraps the whole app.
-app = FriendlyErrorsWSGIMiddleware(falcon_app, site_name="Example Shop")  # type: ignore[arg-type]
+app = FriendlyErrorsWSGIMiddleware(falcon_app, site_name="Example Shop")
