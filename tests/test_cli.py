@@ -70,8 +70,8 @@ def test_explain_in_another_language(capsys: pytest.CaptureFixture[str], locale:
         ("en", "Where it failed: At the server.", "Defined in RFC 9110, Section 15.6.4:"),
         (
             "fr",
-            "Où se situe l'échec\u202f: Au niveau du serveur.",
-            "Défini dans RFC 9110, Section 15.6.4\u202f:",
+            "Où se situe l'échec\u00a0: Au niveau du serveur.",
+            "Défini dans RFC 9110, Section 15.6.4\u00a0:",
         ),
         ("ja", "障害の発生箇所：サーバーの問題です。", "定義元 RFC 9110, Section 15.6.4："),  # noqa: RUF001
     ],

@@ -332,15 +332,15 @@ def test_the_route_marks_where_it_failed(status: int, failed: str | None) -> Non
         assert failed in route
 
 
-#: The body's lines where a label meets its colon, 503 with a detail: French puts a narrow no-break
+#: The body's lines where a label meets its colon, 503 with a detail: French puts a no-break
 #: space before it, Japanese writes a full-width colon and no space after.
 COLON_LINES = {
     "fr": [
-        "Message de l'application\u202f:",
-        "- Statut\u202f: 503 Service indisponible",
-        "- ID de requête\u202f: `req-1`",
-        "- Heure (UTC)\u202f: `2026-05-09T07:35:25Z`",
-        "- Requête\u202f: GET `/orders/42`",
+        "Message de l'application\u00a0:",
+        "- Statut\u00a0: 503 Service indisponible",
+        "- ID de requête\u00a0: `req-1`",
+        "- Heure (UTC)\u00a0: `2026-05-09T07:35:25Z`",
+        "- Requête\u00a0: GET `/orders/42`",
     ],
     "ja": [
         "アプリケーションからのメッセージ：",  # noqa: RUF001
@@ -351,7 +351,7 @@ COLON_LINES = {
     ],
 }
 FAILED_SERVER = {
-    "fr": "Serveur (Site web)\u202f: **Erreur**",
+    "fr": "Serveur (Site web)\u00a0: **Erreur**",
     "ja": "サーバー (Webサイト)：**エラー**",  # noqa: RUF001
 }
 
@@ -371,7 +371,7 @@ def test_the_body_puts_the_languages_colon_after_its_labels(lang: str) -> None:
 
 @pytest.mark.parametrize(
     ("colon", "parts"),
-    [(": ", (":", " ")), ("\u202f: ", ("\u202f:", " ")), ("*&<_: ", ("\\*&amp;&lt;\\_:", " "))],
+    [(": ", (":", " ")), ("\u00a0: ", ("\u00a0:", " ")), ("*&<_: ", ("\\*&amp;&lt;\\_:", " "))],
     ids=["english", "french", "specials"],
 )
 def test_the_colon_is_literal_markdown(colon: str, parts: tuple[str, str]) -> None:
@@ -523,7 +523,7 @@ lines = st.lists(one_line, min_size=1, max_size=2)
 # letter right before a failed state's ``**`` would keep it from being bold, which is no escape.
 colons = st.tuples(
     short_text,
-    st.sampled_from([": ", "\u202f: ", "：", ":", "*", "&", "<", "`", "\\", "]", "_ ", "x\n"]),  # noqa: RUF001
+    st.sampled_from([": ", "\u00a0: ", "：", ":", "*", "&", "<", "`", "\\", "]", "_ ", "x\n"]),  # noqa: RUF001
 ).map("".join)
 # Labels that the body shows as paragraphs rather than on one line.
 PARAGRAPH_LABELS = (

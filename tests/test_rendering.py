@@ -1283,7 +1283,7 @@ def test_a_localized_page_is_kept_like_an_english_one(accept: str, lang: str) ->
 #: How the route's caption starts on a 500 page: the label and its colon in bold, then the caption.
 CAPTIONS = {
     "en": "<strong>Where it failed:</strong> At the server. ",
-    "fr": "<strong>Où se situe l&#39;échec\u202f:</strong> Au niveau du serveur. ",
+    "fr": "<strong>Où se situe l&#39;échec\u00a0:</strong> Au niveau du serveur. ",
     "ja": "<strong>障害の発生箇所：</strong>サーバーの問題です。",  # noqa: RUF001
     "zh-Hans": "<strong>故障位置：</strong>问题出在服务器上。",  # noqa: RUF001
     "ko": "<strong>실패한 지점:</strong> 서버에서 발생했습니다.",
@@ -1313,15 +1313,15 @@ COLON_LINES = {
         "  Home: /",
     ],
     "fr": [
-        "Où se situe l'échec\u202f:",
-        "  [Votre navigateur\u202f: Fonctionne] ----- [Passerelle\u202f: Fonctionne] -----",
-        "  Message de l'application\u202f:",
-        "  Défini dans RFC 9110, Section 15.6.4\u202f:",
-        "  - Consulter la page d'état\u202f:",
-        "  Statut\u202f:        503 Service indisponible",
-        "  ID de requête\u202f: req-1",
-        "  Causes possibles\u202f:",
-        "  Accueil\u202f: /",
+        "Où se situe l'échec\u00a0:",
+        "  [Votre navigateur\u00a0: Fonctionne] ----- [Passerelle\u00a0: Fonctionne] -----",
+        "  Message de l'application\u00a0:",
+        "  Défini dans RFC 9110, Section 15.6.4\u00a0:",
+        "  - Consulter la page d'état\u00a0:",
+        "  Statut\u00a0:        503 Service indisponible",
+        "  ID de requête\u00a0: req-1",
+        "  Causes possibles\u00a0:",
+        "  Accueil\u00a0: /",
     ],
     "ja": [
         "障害の発生箇所：",  # noqa: RUF001
@@ -1360,7 +1360,7 @@ def test_words_without_a_colon_of_their_own_take_the_one_beneath(tmp_path: Path)
     r = Renderer(catalogue=catalogue)
     for lang, caption, row in (
         ("sv", "<strong>Var det gick fel:</strong> ", "Status:     503"),
-        ("fr", "<strong>Itinéraire\u202f:</strong> ", "Statut\u202f:        503"),
+        ("fr", "<strong>Itinéraire\u00a0:</strong> ", "Statut\u00a0:        503"),
     ):
         rendered = {
             fmt: render(r, 503, accept, headers={"accept_language": lang})
@@ -1380,7 +1380,7 @@ def test_a_template_prints_the_colon_as_docs_templates_md_shows(tmp_path: Path) 
     )
     r = Renderer(template_dirs=[tmp_path])
     french = render(r, 503, "text/plain", headers={"accept_language": "fr"})
-    assert text_of(french) == "ID de requête\u202f: req-1\nOù se situe l'échec\u202f:\n"
+    assert text_of(french) == "ID de requête\u00a0: req-1\nOù se situe l'échec\u00a0:\n"
     english = render(r, 503, "text/plain")
     assert text_of(english) == "Request ID: req-1\nWhere it failed:\n"
 
@@ -1952,8 +1952,8 @@ def test_the_maintenance_page_speaks_the_catalogues_words() -> None:
     support = re.search(r'<pre class="copy">(.*?)</pre>', body, re.DOTALL)
     assert support is not None
     lines = support.group(1).splitlines()
-    assert lines[0].startswith("Statut\u202f:")
-    assert lines[1].startswith("Identifiant de la requête\u202f:")
+    assert lines[0].startswith("Statut\u00a0:")
+    assert lines[1].startswith("Identifiant de la requête\u00a0:")
     assert len({re.match(r"[^:]*:\s*", line).end() for line in lines}) == 1  # type: ignore[union-attr]
 
 

@@ -120,7 +120,7 @@ def test_a_full_width_colon_lines_up_in_two_columns() -> None:
 #: The colon of each language as ``_text.colon`` splits it: the mark, then the space before a value.
 COLONS = {
     "en": (":", " "),
-    "fr": ("\u202f:", " "),
+    "fr": ("\u00a0:", " "),
     "ja": ("：", ""),  # noqa: RUF001
     "zh-Hans": ("：", ""),  # noqa: RUF001
     "ko": (":", " "),
@@ -141,7 +141,7 @@ def test_a_catalogue_that_gives_no_colon_keeps_the_one_beneath(tmp_path: Path) -
     catalogue = Catalogue.default().extend(tmp_path / "sv.toml")
     catalogue = catalogue.extend({"labels": {"route": "Itinéraire"}}, locale="fr")
     assert _text.colon(catalogue.labels("sv")) == (":", " ")
-    assert _text.colon(catalogue.labels("fr")) == ("\u202f:", " ")
+    assert _text.colon(catalogue.labels("fr")) == ("\u00a0:", " ")
 
 
 @pytest.mark.parametrize(

@@ -158,7 +158,7 @@ def colon(said: Mapping[str, str]) -> tuple[str, str]:
     """The language's colon as Markdown, in the two parts of ``_text.colon``: the mark, literal, to
     follow a label (never to start a line), and the space that goes before a value on the same line.
 
-    Not through :func:`inline`, which would take the narrow no-break space off the start of the
+    Not through :func:`inline`, which would take the no-break space off the start of the
     French mark. Every special character of the mark is escaped, wherever it is: the mark is one
     piece of a line, and what comes next (a Japanese value follows it with no space) could
     otherwise complete what it starts, such as an entity reference.

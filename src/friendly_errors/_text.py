@@ -100,8 +100,8 @@ def colon(labels: Labels) -> tuple[str, str]:
     """The language's colon (the label ``colon``) in two parts: the mark, which alone ends a label
     at the end of a line, and the space after it, which goes only before a value on the same line.
 
-    English ``": "`` is ``(":", " ")``; French puts a narrow no-break space before the mark
-    (``"\u202f: "``), Chinese and Japanese write a full-width colon and no space (``"\uff1a"``).
+    English ``": "`` is ``(":", " ")``; French puts a no-break space before the mark
+    (``"\u00a0: "``), Chinese and Japanese write a full-width colon and no space (``"\uff1a"``).
     """
     text = labels["colon"]
     mark = text.rstrip()
