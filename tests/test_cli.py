@@ -64,6 +64,30 @@ def test_explain_in_another_language(capsys: pytest.CaptureFixture[str], locale:
     assert all(_wrap.columns(line) <= 80 or "https://" in line for line in out.splitlines())
 
 
+@pytest.mark.parametrize(
+    ("locale", "route", "spec"),
+    [
+        ("en", "Where it failed: At the server.", "Defined in RFC 9110, Section 15.6.4:"),
+        (
+            "fr",
+            "Où se situe l'échec\u00a0: Au niveau du serveur.",
+            "Défini dans RFC 9110, Section 15.6.4\u00a0:",
+        ),
+        ("ja", "障害の発生箇所：サーバーの問題です。", "定義元 RFC 9110, Section 15.6.4："),  # noqa: RUF001
+    ],
+    ids=["en", "fr", "ja"],
+)
+def test_explain_puts_the_languages_colon_after_a_label(
+    capsys: pytest.CaptureFixture[str], locale: str, route: str, spec: str
+) -> None:
+    _, out, _ = run(capsys, "explain", "503", "--locale", locale)
+    lines = out.splitlines()
+    assert any(line.startswith(route) for line in lines)
+    # The URL does not fit after it, so the colon ends the line, without its space.
+    assert spec in lines
+    assert [line for line in lines if line != line.rstrip()] == []
+
+
 def test_explain_in_a_language_that_has_no_text_for_the_code(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

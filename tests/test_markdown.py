@@ -332,6 +332,52 @@ def test_the_route_marks_where_it_failed(status: int, failed: str | None) -> Non
         assert failed in route
 
 
+#: The body's lines where a label meets its colon, 503 with a detail: French puts a no-break
+#: space before it, Japanese writes a full-width colon and no space after.
+COLON_LINES = {
+    "fr": [
+        "Message de l'application\u00a0:",
+        "- Statut\u00a0: 503 Service indisponible",
+        "- ID de requête\u00a0: `req-1`",
+        "- Heure (UTC)\u00a0: `2026-05-09T07:35:25Z`",
+        "- Requête\u00a0: GET `/orders/42`",
+    ],
+    "ja": [
+        "アプリケーションからのメッセージ：",  # noqa: RUF001
+        "- ステータス：503 サービス利用不可",  # noqa: RUF001
+        "- リクエストID：`req-1`",  # noqa: RUF001
+        "- 時刻（UTC）：`2026-05-09T07:35:25Z`",  # noqa: RUF001
+        "- リクエスト：GET `/orders/42`",  # noqa: RUF001
+    ],
+}
+FAILED_SERVER = {
+    "fr": "Serveur (Site web)\u00a0: **Erreur**",
+    "ja": "サーバー (Webサイト)：**エラー**",  # noqa: RUF001
+}
+
+
+@pytest.mark.parametrize("lang", COLON_LINES)
+def test_the_body_puts_the_languages_colon_after_its_labels(lang: str) -> None:
+    body = render(Renderer(), 503, headers={"accept-language": lang}, detail="Soon.").body.decode()
+    lines = body.split("\n")
+    for line in COLON_LINES[lang]:
+        assert line in lines
+    route = next(line for line in lines if " -> " in line)
+    assert route.endswith(FAILED_SERVER[lang])
+    # Still bold right after a full-width colon: CommonMark counts it as punctuation.
+    assert "strong_open" in {token.type for token in flat(parse(route))}
+    assert [line for line in lines if line != line.rstrip()] == []
+
+
+@pytest.mark.parametrize(
+    ("colon", "parts"),
+    [(": ", (":", " ")), ("\u00a0: ", ("\u00a0:", " ")), ("*&<_: ", ("\\*&amp;&lt;\\_:", " "))],
+    ids=["english", "french", "specials"],
+)
+def test_the_colon_is_literal_markdown(colon: str, parts: tuple[str, str]) -> None:
+    assert _markdown.colon({"colon": colon}) == parts
+
+
 def test_a_body_without_the_optional_parts() -> None:
     catalogue = Catalogue.empty().extend({590: {"title": "House Rules"}})
     r = Renderer(catalogue=catalogue, show_developer_info=False)
@@ -473,6 +519,12 @@ one_line = (
     .filter(lambda s: s.strip())
 )
 lines = st.lists(one_line, min_size=1, max_size=2)
+# A colon (the label ``colon``) is anything that ends in punctuation or a space, as a colon does: a
+# letter right before a failed state's ``**`` would keep it from being bold, which is no escape.
+colons = st.tuples(
+    short_text,
+    st.sampled_from([": ", "\u00a0: ", "：", ":", "*", "&", "<", "`", "\\", "]", "_ ", "x\n"]),  # noqa: RUF001
+).map("".join)
 # Labels that the body shows as paragraphs rather than on one line.
 PARAGRAPH_LABELS = (
     "support_hint",
@@ -504,6 +556,7 @@ def hostile_catalogues(draw: st.DrawFn) -> tuple[Catalogue, dict[str, Any]]:
     }
     labels = draw(st.fixed_dictionaries(dict.fromkeys(LABEL_KEYS, one_line)))
     labels["retry_wait"] = draw(one_line) + " {duration} {time}"
+    labels["colon"] = draw(colons)
     written = {key: braces(text) for key, text in labels.items()}
     written["retry_wait"] = braces(labels["retry_wait"][: -len(" {duration} {time}")]) + (
         " {duration} {time}"

@@ -1158,7 +1158,7 @@ def test_every_language_renders_in_every_format(renderer: Renderer, lang: str, s
         elif fmt == "text":
             for key in ("what_happened", "what_you_can_do", "support", "route"):
                 assert labels[key] in body, key
-            assert f"{labels['request_id']}:" in body and info.title in body
+            assert f"{labels['request_id']}{labels['colon']}" in body and info.title in body
         elif fmt == "markdown":
             assert body.startswith(f"# {status} ")
             for key in ("what_happened", "what_you_can_do", "support", "route"):
@@ -1275,6 +1275,114 @@ def test_a_localized_page_is_kept_like_an_english_one(accept: str, lang: str) ->
         }
         assert render(memo, 503, accept, **kwargs) == render(fresh, 503, accept, **kwargs)
     assert len(memo.memo) == 1
+
+
+# -- the colon after a label: each language's own (a follow-up of issue #12) ------------------------
+
+
+#: How the route's caption starts on a 500 page: the label and its colon in bold, then the caption.
+CAPTIONS = {
+    "en": "<strong>Where it failed:</strong> At the server. ",
+    "fr": "<strong>Où se situe l&#39;échec\u00a0:</strong> Au niveau du serveur. ",
+    "ja": "<strong>障害の発生箇所：</strong>サーバーの問題です。",  # noqa: RUF001
+    "zh-Hans": "<strong>故障位置：</strong>问题出在服务器上。",  # noqa: RUF001
+    "ko": "<strong>실패한 지점:</strong> 서버에서 발생했습니다.",
+    "ar": "<strong>موضع الخلل:</strong> في الخادم.",
+}
+
+
+@pytest.mark.parametrize("lang", CAPTIONS)
+def test_the_route_caption_ends_its_label_with_the_languages_colon(
+    renderer: Renderer, lang: str
+) -> None:
+    body = text_of(render(renderer, 500, headers={"accept_language": lang}))
+    assert f'<figcaption id="route-caption">{CAPTIONS[lang]}' in body
+
+
+#: The text body's lines where a label meets its colon, as they must read, 503 in each language.
+COLON_LINES = {
+    "en": [
+        "Where it failed:",
+        "  [Your browser: Working] ----- [Gateway: Working] ----- [Server: Error]",
+        "  Message from the application:",
+        "  Defined in RFC 9110, Section 15.6.4:",
+        "  - Check the status page:",
+        "  Status:     503 Service Unavailable",
+        "  Request ID: req-1",
+        "  Possible causes:",
+        "  Home: /",
+    ],
+    "fr": [
+        "Où se situe l'échec\u00a0:",
+        "  [Votre navigateur\u00a0: Fonctionne] ----- [Passerelle\u00a0: Fonctionne] -----",
+        "  Message de l'application\u00a0:",
+        "  Défini dans RFC 9110, Section 15.6.4\u00a0:",
+        "  - Consulter la page d'état\u00a0:",
+        "  Statut\u00a0:        503 Service indisponible",
+        "  ID de requête\u00a0: req-1",
+        "  Causes possibles\u00a0:",
+        "  Accueil\u00a0: /",
+    ],
+    "ja": [
+        "障害の発生箇所：",  # noqa: RUF001
+        "  [お使いのブラウザ：正常] ----- [ゲートウェイ：正常] ----- [サーバー：エラー]",  # noqa: RUF001
+        "  アプリケーションからのメッセージ：",  # noqa: RUF001
+        "  定義元 RFC 9110, Section 15.6.4：",  # noqa: RUF001
+        "  - ステータスページを確認する：",  # noqa: RUF001
+        "  ステータス：  503 サービス利用不可",  # noqa: RUF001
+        "  リクエストID：req-1",  # noqa: RUF001
+        "  考えられる原因：",  # noqa: RUF001
+        "  トップ：/",  # noqa: RUF001
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", COLON_LINES)
+def test_the_text_body_puts_the_languages_colon_after_its_labels(lang: str) -> None:
+    r = Renderer(home_url="/", status_url="https://status.example.com")
+    rendered = render(r, 503, "text/plain", headers={"accept_language": lang}, detail="Soon.")
+    lines = text_of(rendered).split("\n")
+    for line in COLON_LINES[lang]:
+        assert line in lines
+    assert [line for line in lines if line != line.rstrip()] == [], "no space left at a line end"
+
+
+def test_words_without_a_colon_of_their_own_take_the_one_beneath(tmp_path: Path) -> None:
+    """A user's language that gives no ``colon`` gets English's; a user's French words keep
+    French's. Every format renders, none from the fallback."""
+    (tmp_path / "sv.toml").write_text(
+        'locale = "sv"\n[labels]\nroute = "Var det gick fel"\nstatus = "Status"\n'
+        '[503]\ntitle = "Tjänsten är inte tillgänglig"\n',
+        encoding="utf-8",
+    )
+    catalogue = Catalogue.default().extend(tmp_path / "sv.toml")
+    catalogue = catalogue.extend({"labels": {"route": "Itinéraire"}}, locale="fr")
+    r = Renderer(catalogue=catalogue)
+    for lang, caption, row in (
+        ("sv", "<strong>Var det gick fel:</strong> ", "Status:     503"),
+        ("fr", "<strong>Itinéraire\u00a0:</strong> ", "Statut\u00a0:        503"),
+    ):
+        rendered = {
+            fmt: render(r, 503, accept, headers={"accept_language": lang})
+            for fmt, accept in ACCEPTS.items()
+        }
+        assert not any(page.fallback for page in rendered.values())
+        assert caption in text_of(rendered["html"])
+        assert f"  {row} " in text_of(rendered["text"])
+
+
+def test_a_template_prints_the_colon_as_docs_templates_md_shows(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "error.txt",
+        "{% autoescape false %}{{ labels.request_id }}{{ labels.colon }}{{ request_id }}\n"
+        "{{ labels.route }}{{ labels.colon.rstrip() }}\n{% endautoescape %}",
+    )
+    r = Renderer(template_dirs=[tmp_path])
+    french = render(r, 503, "text/plain", headers={"accept_language": "fr"})
+    assert text_of(french) == "ID de requête\u00a0: req-1\nOù se situe l'échec\u00a0:\n"
+    english = render(r, 503, "text/plain")
+    assert text_of(english) == "Request ID: req-1\nWhere it failed:\n"
 
 
 def test_the_documented_template_is_localized_without_translations(tmp_path: Path) -> None:
@@ -1844,7 +1952,8 @@ def test_the_maintenance_page_speaks_the_catalogues_words() -> None:
     support = re.search(r'<pre class="copy">(.*?)</pre>', body, re.DOTALL)
     assert support is not None
     lines = support.group(1).splitlines()
-    assert lines[0].startswith("Statut:") and lines[1].startswith("Identifiant de la requête:")
+    assert lines[0].startswith("Statut\u00a0:")
+    assert lines[1].startswith("Identifiant de la requête\u00a0:")
     assert len({re.match(r"[^:]*:\s*", line).end() for line in lines}) == 1  # type: ignore[union-attr]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -82,7 +83,7 @@ def test_retry_advice_defaults_to_the_current_time() -> None:
     assert later in advice or earlier in advice
 
 
-@pytest.mark.parametrize("lang", ["en", "ja", "ko", "zh-Hans", "fr"])
+@pytest.mark.parametrize("lang", ["en", "ja", "ko", "zh-Hans", "fr", "ar"])
 def test_the_support_block_aligns_its_values_in_display_columns(lang: str) -> None:
     labels = Catalogue.default().labels(lang)
     prefixes = _text.support_prefixes(labels)
@@ -92,7 +93,7 @@ def test_the_support_block_aligns_its_values_in_display_columns(lang: str) -> No
         _wrap.columns(row[: row.index(value)]) for row, value in zip(rows, VALUES, strict=True)
     }
     assert len(starts) == 1, block
-    assert rows[0].startswith(labels["status"] + ":")
+    assert rows[0].startswith(labels["status"] + labels["colon"])
 
 
 VALUES = ("503 Title", "id-1", "2026-05-09T07:35:25Z", "GET /")
@@ -104,6 +105,54 @@ def test_english_support_block_is_unchanged() -> None:
     assert block == (
         "Status:     503 Service Unavailable\nRequest ID: r\nTime (UTC): t\nRequest:    GET /a"
     )
+
+
+def test_a_full_width_colon_lines_up_in_two_columns() -> None:
+    """Japanese: the colon is two columns wide and takes no space after it, so the longest label's
+    value follows it directly and the others are padded to meet it."""
+    prefixes = _text.support_prefixes(Catalogue.default().labels("ja"))
+    block = _text.support_text(prefixes, 503, "Title", "id-1", "t", "GET", "/")
+    assert block == (
+        "ステータス：  503 Title\nリクエストID：id-1\n時刻（UTC）： t\nリクエスト：  GET /"  # noqa: RUF001
+    )
+
+
+#: The colon of each language as ``_text.colon`` splits it: the mark, then the space before a value.
+COLONS = {
+    "en": (":", " "),
+    "fr": ("\u00a0:", " "),
+    "ja": ("：", ""),  # noqa: RUF001
+    "zh-Hans": ("：", ""),  # noqa: RUF001
+    "ko": (":", " "),
+    "ar": (":", " "),
+}
+
+
+@pytest.mark.parametrize("lang", Catalogue.default().locales)
+def test_each_language_has_its_colon(lang: str) -> None:
+    assert _text.colon(Catalogue.default().labels(lang)) == COLONS.get(lang, (":", " "))
+
+
+def test_a_catalogue_that_gives_no_colon_keeps_the_one_beneath(tmp_path: Path) -> None:
+    """A user's language without ``colon`` gets English's; a user's French words keep French's."""
+    (tmp_path / "sv.toml").write_text(
+        'locale = "sv"\n[labels]\nroute = "Var det gick fel"\n', encoding="utf-8"
+    )
+    catalogue = Catalogue.default().extend(tmp_path / "sv.toml")
+    catalogue = catalogue.extend({"labels": {"route": "Itinéraire"}}, locale="fr")
+    assert _text.colon(catalogue.labels("sv")) == (":", " ")
+    assert _text.colon(catalogue.labels("fr")) == ("\u00a0:", " ")
+
+
+@pytest.mark.parametrize(
+    ("colon", "parts"),
+    [(" : ", (" :", " ")), ("\u00a0:\t", ("\u00a0:", "\t")), ("->", ("->", ""))],
+    ids=["spaced", "tab", "no-space"],
+)
+def test_only_the_white_space_at_the_end_of_a_colon_is_left_out_at_a_line_end(
+    colon: str, parts: tuple[str, str]
+) -> None:
+    assert _text.colon({"colon": colon}) == parts
 
 
 @pytest.mark.parametrize("fault", list(Fault), ids=lambda f: f.value)

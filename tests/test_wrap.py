@@ -118,6 +118,22 @@ def test_cjk_wrapping(text: str, width: int, lines: list[str]) -> None:
     assert _wrap.Wrapper(width).wrap(text) == lines
 
 
+@pytest.mark.parametrize("width", range(10, 30))
+def test_a_french_colon_stays_with_its_word(width: int) -> None:
+    """The no-break space before a French colon (U+00A0) is part of the word: no line ends
+    at it and none starts with the colon."""
+    lines = _wrap.Wrapper(width).wrap("Où se situe l'échec\u00a0: au niveau du serveur")
+    assert any("l'échec\u00a0:" in line for line in lines), lines
+    assert not any(line.endswith("\u00a0") or line.startswith(":") for line in lines)
+
+
+@pytest.mark.parametrize("width", range(8, 24))
+def test_a_full_width_colon_never_starts_a_line(width: int) -> None:
+    lines = _wrap.Wrapper(width).wrap("障害の発生箇所：サーバーの問題です。")  # noqa: RUF001
+    assert "".join(lines) == "障害の発生箇所：サーバーの問題です。"  # noqa: RUF001
+    assert not any(line.startswith("：") for line in lines), lines  # noqa: RUF001
+
+
 @pytest.mark.parametrize("break_long_words", [True, False])
 def test_an_indent_wider_than_the_line_still_ends(break_long_words: bool) -> None:
     lines = _wrap.Wrapper(1, "  - ", "", break_long_words).wrap("   ab サ")

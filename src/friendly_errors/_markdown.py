@@ -154,6 +154,20 @@ def code_block(text: str) -> str:
     return f"{fence}text\n{body}\n{fence}"
 
 
+def colon(said: Mapping[str, str]) -> tuple[str, str]:
+    """The language's colon as Markdown, in the two parts of ``_text.colon``: the mark, literal, to
+    follow a label (never to start a line), and the space that goes before a value on the same line.
+
+    Not through :func:`inline`, which would take the no-break space off the start of the
+    French mark. Every special character of the mark is escaped, wherever it is: the mark is one
+    piece of a line, and what comes next (a Japanese value follows it with no space) could
+    otherwise complete what it starts, such as an entity reference.
+    """
+    mark, space = _text.colon(said)
+    mark = _SPECIAL.sub(_escape, " ".join(_LINE_BREAKS.split(mark)))
+    return mark, " ".join(_LINE_BREAKS.split(space))
+
+
 def link(text: str, url: str) -> str:
     """A link with literal text; the URL in angle brackets, so parentheses in it cannot end it."""
     if _UNSAFE_URL.search(url):
@@ -251,9 +265,10 @@ def _parts(
     links: tuple[str | None, str | None, str | None, str | None],
 ) -> MarkdownParts:
     site_name, home_url, contact_url, status_url = links
+    mark, space = colon(said)
     title = f"{info.code} {info.title}"
     head = [heading(1, title), *paragraphs(info.summary), *caption]
-    head += [_route_line(steps, said), heading(2, said["what_happened"])]
+    head += [_route_line(steps, said, mark + space), heading(2, said["what_happened"])]
     head += paragraphs(info.description)
     spec = ""
     if info.spec:
@@ -269,7 +284,10 @@ def _parts(
     if things:
         can_do += "\n\n" + "\n".join(things)
     support = [heading(2, said["support"]), *paragraphs(said["support_hint"])]
-    support.append(f"- {inline(said['status'])}: {inline(title)}\n- {inline(said['request_id'])}: ")
+    support.append(
+        f"- {inline(said['status'])}{mark}{space}{inline(title)}\n"
+        f"- {inline(said['request_id'])}{mark}{space}"
+    )
     developers = [heading(2, said["developers"])]
     if show_developer_info:
         for key, items in (
@@ -291,12 +309,12 @@ def _parts(
         tail.append("\n".join(site_links))
     return MarkdownParts(
         head="\n\n".join(head),
-        app_said=inline(app_said) + ":",
+        app_said=inline(app_said) + mark,
         spec=spec,
         can_do=can_do,
         support="\n\n".join(support),
-        time_item=f"\n- {inline(said['time'])}: ",
-        request_item=f"\n- {inline(said['request'])}: ",
+        time_item=f"\n- {inline(said['time'])}{mark}{space}",
+        request_item=f"\n- {inline(said['request'])}{mark}{space}",
         developers="\n\n".join(developers) if len(developers) > 1 else "",
         developers_heading=developers[0],
         traceback_heading=heading(3, said["traceback"]),
@@ -311,8 +329,9 @@ def _parts(
     )
 
 
-def _route_line(steps: Iterable[_text.RouteStep], said: Mapping[str, str]) -> str:
+def _route_line(steps: Iterable[_text.RouteStep], said: Mapping[str, str], separator: str) -> str:
     """The route diagram as one line: each stop and each link with its state, failures in bold.
+    ``separator`` is the language's colon, written as Markdown.
 
     The arrows are ASCII, like the text body's diagram: what the body adds to the catalogue's words
     stays ASCII, so an English body is encoded at ASCII speed.
@@ -323,7 +342,8 @@ def _route_line(steps: Iterable[_text.RouteStep], said: Mapping[str, str]) -> st
         if step.state == "failed":
             state = f"**{state}**"
         if step.kind == "node":
-            shown.append(f"{inline(said[step.key])} ({inline(said[step.key + '_role'])}): {state}")
+            name = f"{inline(said[step.key])} ({inline(said[step.key + '_role'])})"
+            shown.append(name + separator + state)
         else:
             shown.append(state)
     return " -> ".join(shown)

@@ -96,6 +96,18 @@ def fault_caption(fault: Fault, labels: Labels) -> str:
     return labels["fault_" + fault.value]
 
 
+def colon(labels: Labels) -> tuple[str, str]:
+    """The language's colon (the label ``colon``) in two parts: the mark, which alone ends a label
+    at the end of a line, and the space after it, which goes only before a value on the same line.
+
+    English ``": "`` is ``(":", " ")``; French puts a no-break space before the mark
+    (``"\u00a0: "``), Chinese and Japanese write a full-width colon and no space (``"\uff1a"``).
+    """
+    text = labels["colon"]
+    mark = text.rstrip()
+    return mark, text[len(mark) :]
+
+
 def duration(seconds: int) -> str:
     """Seconds as a person would say them in English: exact when short, rounded when long.
 
@@ -241,13 +253,16 @@ def shorten(value: str, limit: int = MAX_SHOWN) -> str:
 
 
 def support_prefixes(labels: Labels) -> tuple[str, str, str, str]:
-    """The support block's four labels with their colons, padded so the values line up.
+    """The support block's four labels with the language's colon, padded so the values line up.
 
     Computed once per language: display columns cost more than the rest of a request's values.
+    A full-width colon takes two columns, and a label followed by one needs no space to line up.
     """
-    names = (labels["status"], labels["request_id"], labels["time"], labels["request"])
+    names = tuple(
+        labels[key] + labels["colon"] for key in ("status", "request_id", "time", "request")
+    )
     width = max(columns(name) for name in names)
-    padded = tuple(f"{name}:{' ' * (width - columns(name) + 1)}" for name in names)
+    padded = tuple(name + " " * (width - columns(name)) for name in names)
     return padded[0], padded[1], padded[2], padded[3]
 
 
@@ -307,13 +322,13 @@ def _hard_wrap(line: str) -> list[str]:
     return [*pieces, _INDENT + line]
 
 
-def _route_line(steps: Sequence[RouteStep]) -> str:
+def _route_line(steps: Sequence[RouteStep], separator: str) -> str:
     """The diagram in text, ``[Your browser: Working] ----- ...``, indented, and wrapped between
-    its boxes and wires, never inside a box."""
+    its boxes and wires, never inside a box. ``separator`` is the label ``colon``."""
     parts = []
     for step in steps:
         if step.kind == "node":
-            parts.append(f"[{step.label}: {step.state_label}]")
+            parts.append(f"[{step.label}{separator}{step.state_label}]")
         else:
             parts.append("--X--" if step.state == "failed" else "-----")
     room = WIDTH - len(_INDENT)
@@ -354,10 +369,11 @@ def text_parts(
     status_url: str | None = None,
 ) -> TextParts:
     """Wrap the entry's text and the page's words once, so a request only wraps what it brings."""
+    mark, _ = colon(labels)
     return _parts(
         info,
         labels,
-        f"{labels['route']}:\n{_paragraphs(fault_caption(info.fault, labels))}",
+        f"{labels['route']}{mark}\n{_paragraphs(fault_caption(info.fault, labels))}",
         route(info.fault, labels),
         app_said=labels["app_said"],
         show_developer_info=show_developer_info,
@@ -398,19 +414,21 @@ def _parts(
     links: tuple[str | None, str | None, str | None, str | None],
 ) -> TextParts:
     site_name, home_url, contact_url, status_url = links
+    # A label that ends its line takes the mark alone; one followed by its value, the whole colon.
+    mark, _ = colon(labels)
     heading = f"{info.code} {info.title}"
     head = [fill(heading, WIDTH)]
     head.append("=" * min(columns(heading), WIDTH))
     if info.summary:
         head += ["", fill(info.summary, WIDTH)]
-    head += ["", caption, "", _route_line(steps)]
+    head += ["", caption, "", _route_line(steps, labels["colon"])]
 
     what = [labels["what_happened"]]
     if info.description:
         what.append(_paragraphs(info.description))
     spec = ""
     if info.spec:
-        spec = _paragraphs(f"{labels['defined_in']} {info.spec}" + (":" if info.spec_url else "."))
+        spec = _paragraphs(f"{labels['defined_in']} {info.spec}" + (mark if info.spec_url else "."))
         if info.spec_url:
             spec += "\n" + _INDENT + info.spec_url
 
@@ -418,7 +436,7 @@ def _parts(
     if status_url:
         # The first thing to do during an outage: see what the team says (#13). The URL gets a line
         # of its own, as a URL cut in two can no longer be copied.
-        can_do += f"\n{_bullets.fill(labels['status_page'] + ':')}\n{_INDENT * 2}{status_url}"
+        can_do += f"\n{_bullets.fill(labels['status_page'] + mark)}\n{_INDENT * 2}{status_url}"
     if info.visitor_fixes:
         can_do += "\n" + _items(info.visitor_fixes)
 
@@ -431,9 +449,9 @@ def _parts(
             (labels["other_meanings"], info.other_meanings),
         ):
             if items:
-                tail += ["", _INDENT + label + ":", _items(items)]
+                tail += ["", _INDENT + label + mark, _items(items)]
     shown = [
-        f"{label}: {url}"
+        label + labels["colon"] + url
         for label, url in ((labels["home_short"], home_url), (labels["contact_short"], contact_url))
         if url
     ]
@@ -447,7 +465,7 @@ def _parts(
         what_happened="\n".join(what),
         spec=spec,
         can_do=can_do,
-        app_said=_INDENT + app_said + ":",
+        app_said=_INDENT + app_said + mark,
         support=labels["support"] + "\n" + _paragraphs(labels["support_hint"]),
         traceback=labels["traceback"],
         tail="\n".join(tail),

@@ -93,12 +93,13 @@ def format_entry(info: StatusInfo, labels: Mapping[str, str], width: int = 80) -
     lines = [*_heading(f"{info.code} {info.title}", "="), ""]
     if info.summary:
         lines += [_wrap(info.summary, width), ""]
-    lines.append(_wrap(f"{labels['route']}: {_text.fault_caption(info.fault, labels)}", width))
+    colon = labels["colon"]
+    lines.append(_wrap(labels["route"] + colon + _text.fault_caption(info.fault, labels), width))
     retry = _text.retry_advice(info, None, labels)
     if retry:
         lines.append(_wrap(retry, width))
     if info.spec:
-        link = f": {info.spec_url}" if info.spec_url else ""
+        link = colon + info.spec_url if info.spec_url else ""
         lines.append(_wrap(f"{labels['defined_in']} {info.spec}{link}", width))
     sections = [
         (labels["what_happened"], (info.description,), False),
