@@ -4,9 +4,16 @@ docs/maintenance.md shows this class; tests/wire/test_maintenance_wire.py runs i
 redis-server, Redis going away included. Use it in place of ``maintenance_file``::
 
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    source = RedisMaintenance(redis.Redis(host="redis.internal", socket_timeout=0.5))
-    app.add_middleware(FriendlyErrorsMiddleware, maintenance=source)
+    client = redis.Redis(
+        host="redis.internal",
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+        retry=Retry(NoBackoff(), 0),
+    )
+    app.add_middleware(FriendlyErrorsMiddleware, maintenance=RedisMaintenance(client))
 
 Switch the fleet with ``redis-cli SET maintenance '{"message": "Back at 14:30.", "retry_after":
 "2026-05-09T14:30:00Z"}'`` and back with ``redis-cli DEL maintenance``.

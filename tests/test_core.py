@@ -421,7 +421,8 @@ def test_handler_collector(
 
 
 def test_a_new_request_id_is_32_random_hex_digits() -> None:
-    found = {ErrorHandler().request_id({}) for _ in range(200)}
+    handler = ErrorHandler()
+    found = {handler.request_id({}) for _ in range(200)}
     assert len(found) == 200
     for value in found:
         assert re.fullmatch(r"[0-9a-f]{32}", value)
