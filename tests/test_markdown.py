@@ -378,6 +378,15 @@ def test_the_colon_is_literal_markdown(colon: str, parts: tuple[str, str]) -> No
     assert _markdown.colon({"colon": colon}) == parts
 
 
+@pytest.mark.parametrize(
+    ("stop", "shown"),
+    [(".", "."), ("\u3002", "\u3002"), (". ", "."), ("*&<_", "\\*&amp;&lt;\\_")],
+    ids=["english", "japanese", "trailing-space", "specials"],
+)
+def test_the_full_stop_is_literal_markdown(stop: str, shown: str) -> None:
+    assert _markdown.full_stop({"full_stop": stop}) == shown
+
+
 def test_a_body_without_the_optional_parts() -> None:
     catalogue = Catalogue.empty().extend({590: {"title": "House Rules"}})
     r = Renderer(catalogue=catalogue, show_developer_info=False)

@@ -1385,6 +1385,65 @@ def test_a_template_prints_the_colon_as_docs_templates_md_shows(tmp_path: Path) 
     assert text_of(english) == "Request ID: req-1\nWhere it failed:\n"
 
 
+# -- the full stop after the defining document: each language's own (#12) -----------------------
+
+_RFC = "RFC 9110, Section 15.6.4"
+_RFC_URL = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4"
+#: The spec line as each format writes it: 503 names its RFC with a link, 590 (an entry of the
+#: test's own) a document without one, so the text body ends that line with the full stop too.
+SPEC_LINES = {
+    "en": {
+        "html": [
+            f'<p class="spec"><span>Defined in</span> <a href="{_RFC_URL}">{_RFC}</a>.</p>',
+            '<p class="spec"><span>Defined in</span> Site policy.</p>',
+        ],
+        "text": [f"  Defined in {_RFC}:", "  Defined in Site policy."],
+        "markdown": [f"Defined in [{_RFC}](<{_RFC_URL}>).", "Defined in Site policy."],
+    },
+    "ja": {
+        "html": [
+            f'<p class="spec"><span>定義元</span> <a href="{_RFC_URL}">{_RFC}</a>。</p>',
+            '<p class="spec"><span>定義元</span> Site policy。</p>',
+        ],
+        "text": [f"  定義元 {_RFC}：", "  定義元 Site policy。"],  # noqa: RUF001
+        "markdown": [f"定義元 [{_RFC}](<{_RFC_URL}>)。", "定義元 Site policy。"],
+    },
+    "zh-Hans": {
+        "html": [
+            f'<p class="spec"><span>定义出处</span> <a href="{_RFC_URL}">{_RFC}</a>。</p>',
+            '<p class="spec"><span>定义出处</span> Site policy。</p>',
+        ],
+        "text": [f"  定义出处 {_RFC}：", "  定义出处 Site policy。"],  # noqa: RUF001
+        "markdown": [f"定义出处 [{_RFC}](<{_RFC_URL}>)。", "定义出处 Site policy。"],
+    },
+}
+
+
+@pytest.mark.parametrize("fmt", ["html", "text", "markdown"])
+@pytest.mark.parametrize("lang", SPEC_LINES)
+def test_the_spec_line_ends_with_the_languages_full_stop(lang: str, fmt: str) -> None:
+    catalogue = Catalogue.default().extend({590: {"title": "House Rules", "spec": "Site policy"}})
+    r = Renderer(catalogue=catalogue)
+    for status, line in zip((503, 590), SPEC_LINES[lang][fmt], strict=True):
+        rendered = render(r, status, ACCEPTS[fmt], headers={"accept_language": lang})
+        assert line in text_of(rendered).split("\n")
+
+
+def test_words_without_a_full_stop_of_their_own_take_englishs(tmp_path: Path) -> None:
+    (tmp_path / "sv.toml").write_text(
+        'locale = "sv"\n[labels]\ndefined_in = "Definierad i"\n'
+        '[503]\ntitle = "Tjänsten är inte tillgänglig"\n',
+        encoding="utf-8",
+    )
+    r = Renderer(catalogue=Catalogue.default().extend(tmp_path / "sv.toml"))
+    rendered = {
+        fmt: text_of(render(r, 503, ACCEPTS[fmt], headers={"accept_language": "sv"}))
+        for fmt in ("html", "markdown")
+    }
+    assert f'<span>Definierad i</span> <a href="{_RFC_URL}">{_RFC}</a>.</p>' in rendered["html"]
+    assert f"Definierad i [{_RFC}](<{_RFC_URL}>).\n" in rendered["markdown"]
+
+
 def test_the_documented_template_is_localized_without_translations(tmp_path: Path) -> None:
     """docs/templates.md, "Your template in every language": labels and entries arrive translated."""
     guide = (Path(__file__).parent.parent / "docs" / "templates.md").read_text(encoding="utf-8")

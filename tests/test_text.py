@@ -155,6 +155,22 @@ def test_only_the_white_space_at_the_end_of_a_colon_is_left_out_at_a_line_end(
     assert _text.colon({"colon": colon}) == parts
 
 
+@pytest.mark.parametrize("lang", Catalogue.default().locales)
+def test_each_language_has_its_full_stop(lang: str) -> None:
+    stop = "\u3002" if lang in ("ja", "zh-Hans") else "."
+    assert _text.full_stop(Catalogue.default().labels(lang)) == stop
+
+
+def test_a_catalogue_that_gives_no_full_stop_keeps_the_one_beneath(tmp_path: Path) -> None:
+    (tmp_path / "sv.toml").write_text(
+        'locale = "sv"\n[labels]\ndefined_in = "Definierad i"\n', encoding="utf-8"
+    )
+    catalogue = Catalogue.default().extend(tmp_path / "sv.toml")
+    catalogue = catalogue.extend({"labels": {"defined_in": "定義"}}, locale="ja")
+    assert _text.full_stop(catalogue.labels("sv")) == "."
+    assert _text.full_stop(catalogue.labels("ja")) == "\u3002"
+
+
 @pytest.mark.parametrize("fault", list(Fault), ids=lambda f: f.value)
 @pytest.mark.parametrize("lang", ["en", "ja", "ko", "zh-Hans", "fr", "es", "it", "pt-BR"])
 def test_route_words_come_from_the_labels(fault: Fault, lang: str) -> None:

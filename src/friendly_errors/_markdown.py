@@ -164,8 +164,19 @@ def colon(said: Mapping[str, str]) -> tuple[str, str]:
     otherwise complete what it starts, such as an entity reference.
     """
     mark, space = _text.colon(said)
-    mark = _SPECIAL.sub(_escape, " ".join(_LINE_BREAKS.split(mark)))
-    return mark, " ".join(_LINE_BREAKS.split(space))
+    return _mark(mark), " ".join(_LINE_BREAKS.split(space))
+
+
+def full_stop(said: Mapping[str, str]) -> str:
+    """The language's full stop as Markdown, literal, as the colon's mark is. ``"."`` and ``"\u3002"``
+    have nothing to escape: after a link's ``)`` or escaped text they close and open nothing, and
+    they never start a line, where a digit before ``"."`` could make a list item."""
+    return _mark(_text.full_stop(said))
+
+
+def _mark(text: str) -> str:
+    """Punctuation that follows other text on a line, every special character escaped."""
+    return _SPECIAL.sub(_escape, " ".join(_LINE_BREAKS.split(text)))
 
 
 def link(text: str, url: str) -> str:
@@ -273,7 +284,7 @@ def _parts(
     spec = ""
     if info.spec:
         shown = link(info.spec, spec_url) if spec_url else inline(info.spec)
-        spec = f"{inline(said['defined_in'])} {shown}."
+        spec = f"{inline(said['defined_in'])} {shown}{full_stop(said)}"
     can_do = heading(2, said["what_you_can_do"])
     things = []
     if status_url:

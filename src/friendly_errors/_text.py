@@ -108,6 +108,12 @@ def colon(labels: Labels) -> tuple[str, str]:
     return mark, text[len(mark) :]
 
 
+def full_stop(labels: Labels) -> str:
+    """The language's full stop (the label ``full_stop``), which always ends a line: ``"."``, or
+    ``"\u3002"`` in Chinese and Japanese. White space at its end is left out, as the colon's is."""
+    return labels["full_stop"].rstrip()
+
+
 def duration(seconds: int) -> str:
     """Seconds as a person would say them in English: exact when short, rounded when long.
 
@@ -428,7 +434,8 @@ def _parts(
         what.append(_paragraphs(info.description))
     spec = ""
     if info.spec:
-        spec = _paragraphs(f"{labels['defined_in']} {info.spec}" + (mark if info.spec_url else "."))
+        end = mark if info.spec_url else full_stop(labels)
+        spec = _paragraphs(f"{labels['defined_in']} {info.spec}{end}")
         if info.spec_url:
             spec += "\n" + _INDENT + info.spec_url
 
