@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict
 from urllib.parse import quote
 
 import jinja2
@@ -55,6 +55,15 @@ _BUILTIN_DIR: Final = "friendly_errors"
 #: Where the renderer's caches keep the maintenance page, beside the status codes of error pages.
 MAINTENANCE: Final[Literal["maintenance"]] = "maintenance"
 _Page = int | Literal["maintenance"]
+
+
+class _Links(TypedDict):
+    """The site's links, as the text and Markdown builders take them."""
+
+    site_name: str | None
+    home_url: str | None
+    contact_url: str | None
+    status_url: str | None
 
 
 @dataclass(frozen=True)
@@ -673,23 +682,14 @@ class Renderer:
         if found is None:
             words = self._language(lang).words
             if page == MAINTENANCE:
-                found = _text.maintenance_text_parts(
-                    self._maintenance_info(lang),
-                    words,
-                    site_name=self._site_name,
-                    home_url=self._home_url,
-                    contact_url=self._contact_url,
-                    status_url=self._status_url,
-                )
+                info = self._maintenance_info(lang)
+                found = _text.maintenance_text_parts(info, words, **self._links(page))
             else:
                 found = _text.text_parts(
                     self._catalogue.get(page, lang),
                     words,
                     show_developer_info=self._show_developer_info,
-                    site_name=self._site_name,
-                    home_url=self._home_url,
-                    contact_url=self._contact_url,
-                    status_url=self._status_url if page // 100 == 5 else None,
+                    **self._links(page),
                 )
             self._texts[key] = found
         return found
@@ -700,26 +700,26 @@ class Renderer:
         if found is None:
             words = self._language(lang).words
             if page == MAINTENANCE:
-                found = _markdown.maintenance_markdown_parts(
-                    self._maintenance_info(lang),
-                    words,
-                    site_name=self._site_name,
-                    home_url=self._home_url,
-                    contact_url=self._contact_url,
-                    status_url=self._status_url,
-                )
+                info = self._maintenance_info(lang)
+                found = _markdown.maintenance_markdown_parts(info, words, **self._links(page))
             else:
                 found = _markdown_parts(
                     self._catalogue.get(page, lang),
                     words,
                     show_developer_info=self._show_developer_info,
-                    site_name=self._site_name,
-                    home_url=self._home_url,
-                    contact_url=self._contact_url,
-                    status_url=self._status_url if page // 100 == 5 else None,
+                    **self._links(page),
                 )
             self._markdowns[key] = found
         return found
+
+    def _links(self, page: _Page) -> _Links:
+        """The site's links a page ends with; the status page only where something is down."""
+        return _Links(
+            site_name=self._site_name,
+            home_url=self._home_url,
+            contact_url=self._contact_url,
+            status_url=self._status_url if page == MAINTENANCE or page // 100 == 5 else None,
+        )
 
     def _sample_builtin_page(self) -> str:
         """Render the built-in page once: it proves the package data is intact and gives its CSP."""
