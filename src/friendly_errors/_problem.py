@@ -70,15 +70,7 @@ def base_problem(
         problem["fixes"] = {"visitor": list(info.visitor_fixes)}
     problem["retryable"] = info.retryable
     problem["retry_after"] = None
-    if status_url:
-        # Where to look during an outage (#13).
-        problem["status_url"] = status_url
-    problem["request_id"] = ""
-    if info.spec:
-        problem["spec"] = info.spec
-    if info.spec_url:
-        problem["spec_url"] = info.spec_url
-    return problem
+    return _closed(problem, info, status_url)
 
 
 def maintenance_problem(
@@ -110,6 +102,12 @@ def maintenance_problem(
     problem["retryable"] = True
     problem["retry_after"] = None
     problem["until"] = None
+    return _closed(problem, info, status_url)
+
+
+def _closed(problem: dict[str, Any], info: StatusInfo, status_url: str | None) -> dict[str, Any]:
+    """The members every problem document ends with, in this order: where to look during an outage
+    (#13), the request ID (a placeholder here) and the defining document."""
     if status_url:
         problem["status_url"] = status_url
     problem["request_id"] = ""
